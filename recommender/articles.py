@@ -1,0 +1,331 @@
+"""Article records: read and validate feed files, canonical URLs, feed-schema entries."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import yaml
+
+from recommender.errors import ArticleError, RecommenderError
+
+ARTICLE_SUFFIXES = frozenset({".md", ".txt", ".yaml", ".yml"})
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Query parameters that only track a click; they never change which article a URL names.
+TRACKING_PARAMS = frozenset(
+    {"mod", "ref", "ref_src", "ref_url", "fbclid", "gclid", "dclid", "msclkid", "mc_cid",
+     "mc_eid", "ocid", "cmpid", "smid", "smtyp", "src", "source", "guccounter", "guce_referrer",
+     "guce_referrer_sig", "taid", "ito", "cid", "rss", "feedtype", "partner", "igshid", "s_cid"}
+)
+# libyaml's loader when available: same safe subset as yaml.SafeLoader, ~10x faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_OPENING = re.compile(r"\ufeff?---[ \t]*\r?$", re.MULTILINE)
+_CLOSING = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+
+
+def canonical_url(url: str) -> str:
+    """The identity of the article a URL names.
+
+    Lowercase scheme and host, ``http`` as ``https``, no ``www.``, no trailing slash, no
+    fragment, tracking parameters (``utm_*``, ``mod``, ``ref``, ``fbclid``...) dropped and the
+    remaining ones sorted.
+    """
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "https").lower()
+    scheme = "https" if scheme == "http" else scheme
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if parts.port and parts.port not in (80, 443):
+        host += f":{parts.port}"
+    path = parts.path.rstrip("/")
+    params = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)
+    )
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{scheme}://{host}{path}{query}"
+
+
+def format_datetime(value: datetime) -> str:
+    """A timestamp as the feed writes it: ``2023-07-03T09:16:00Z`` or with its own offset."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: a feed file, or an entry of some file's curated ``related:`` list (a stub).
+
+    ``id`` is the canonical URL (or ``file:<path>`` for a file without any URL); ``aliases``
+    are the canonical forms of its other URLs (``originalUrl``, AMP pages) that name it too.
+    """
+
+    id: str
+    title: str
+    excerpt: str = ""
+    published: datetime | None = None
+    url: str | None = None
+    provider: str | None = None
+    domain: str | None = None
+    topics: tuple[str, ...] = ()
+    quality: float | None = None
+    images: tuple[dict[str, Any], ...] = ()
+    aliases: tuple[str, ...] = ()
+    path: str | None = None
+    related: tuple[Article, ...] = field(default=(), repr=False)
+
+    @property
+    def text(self) -> str:
+        """What gets embedded and indexed: title and excerpt."""
+        return f"{self.title}. {self.excerpt}" if self.excerpt else self.title
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+    def entry(self) -> dict[str, Any]:
+        """This article as an entry of a ``related:`` list, in the feed's own schema."""
+        out: dict[str, Any] = {"title": self.title}
+        if self.excerpt:
+            out["excerpt"] = self.excerpt
+        if self.published is not None:
+            out["publishedDateTime"] = format_datetime(self.published)
+        if self.url:
+            out["webUrl"] = self.url
+        out["type"] = "article"
+        if self.provider or self.domain:
+            out["provider"] = {k: v for k, v in (("name", self.provider),
+                                                 ("domain", self.domain)) if v}
+        if self.quality is not None:
+            out["quality"] = self.quality
+        if self.images:
+            out["images"] = [dict(image) for image in self.images]
+        return out
+
+
+def split_front_matter(text: str) -> tuple[int, int]:
+    """Character offsets (start, end) of the YAML between the opening and closing ``---``.
+
+    Only whole lines that are exactly ``---`` count: URLs and excerpts may contain ``---``.
+    """
+    opening = _OPENING.match(text)
+    if opening is None:
+        raise ValueError("no YAML front matter (the file must start with a line '---')")
+    closing = _CLOSING.search(text, opening.end())
+    if closing is None:
+        raise ValueError("the front matter is not closed by a line '---'")
+    return opening.end() + 1, closing.start()
+
+
+def read_text(path: Path) -> str:
+    """The file's text, refusing what is not an article file: huge, binary or not UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ArticleError(path, f"file is {size / 1e6:.1f} MB, over the 5 MB limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(path, f"cannot read file ({exc.strerror})") from exc
+    if b"\x00" in data[:8192]:
+        raise ArticleError(path, "binary file, not a feed article")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+
+
+def parse_front_matter(text: str, path: object = "<text>") -> dict[str, Any]:
+    """The front matter of a feed file as a mapping (``yaml`` safe loader: no code runs)."""
+    try:
+        start, end = split_front_matter(text)
+        fields = yaml.load(text[start:end], Loader=_SAFE_LOADER)
+    except ValueError as exc:
+        raise ArticleError(path, str(exc)) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at front-matter line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ArticleError(path, f"invalid YAML{where}: {problem}") from exc
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        raise ArticleError(path, "the front matter is not a mapping of fields")
+    return fields
+
+
+def _text(fields: Mapping[str, Any], key: str, required: bool = False) -> str:
+    value = fields.get(key)
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"no {key}")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{key} must be text, not {type(value).__name__}")
+    return str(value).strip()
+
+
+def _optional_text(fields: Mapping[str, Any], key: str) -> str | None:
+    return _text(fields, key) or None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """A timezone-aware timestamp from what YAML gave: datetime, date or ISO 8601 text.
+
+    A timestamp without a zone is taken as UTC, as the feed's site does.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"publishedDateTime {value!r} is not an ISO 8601 date") from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    elif not isinstance(value, datetime):
+        raise ValueError(f"publishedDateTime must be a date, not {type(value).__name__}")
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _number(fields: Mapping[str, Any], key: str) -> float | None:
+    value = fields.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number, not {type(value).__name__}")
+    return value
+
+
+def _provider(fields: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    value = fields.get("provider")
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        return value, None
+    if not isinstance(value, dict):
+        raise ValueError("provider must be a mapping with name and domain, "
+                         f"not {type(value).__name__}")
+    return _optional_text(value, "name"), _optional_text(value, "domain")
+
+
+def _topics(fields: Mapping[str, Any]) -> tuple[str, ...]:
+    value = fields.get("topics")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(t, str | int | float) for t in value):
+        raise ValueError("topics must be a list of names")
+    return tuple(str(t) for t in value)
+
+
+def _images(fields: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    value = fields.get("images")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+        raise ValueError("images must be a list of mappings (url, width, height)")
+    return tuple(value)
+
+
+def article_from_fields(fields: Mapping[str, Any], path: str | None = None) -> Article:
+    """Validate one mapping of feed fields (a file's front matter or a related entry).
+
+    Raises ``ValueError`` naming the field at fault.
+    """
+    title = _text(fields, "title", required=True)
+    url = _optional_text(fields, "webUrl") or _optional_text(fields, "originalUrl")
+    other_urls = [_optional_text(fields, key)
+                  for key in ("originalUrl", "ampWebUrl", "cdnAmpWebUrl")]
+    identity = canonical_url(url) if url else f"file:{path}" if path else f"title:{title.lower()}"
+    aliases = tuple(dict.fromkeys(canonical_url(u) for u in other_urls if u))
+    provider, domain = _provider(fields)
+    related_value = fields.get("related") if path is not None else None
+    if related_value is not None and not isinstance(related_value, list):
+        raise ValueError("related must be a list of entries")
+    related = []
+    for position, entry in enumerate(related_value or (), start=1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"related entry {position} is not a mapping")
+        try:
+            related.append(article_from_fields(entry))
+        except ValueError as exc:
+            raise ValueError(f"related entry {position}: {exc}") from None
+    return Article(
+        id=identity,
+        title=title,
+        excerpt=_text(fields, "excerpt"),
+        published=parse_datetime(fields.get("publishedDateTime")),
+        url=url,
+        provider=provider,
+        domain=domain,
+        topics=_topics(fields),
+        quality=_number(fields, "quality"),
+        images=_images(fields),
+        aliases=tuple(a for a in aliases if a != identity),
+        path=path,
+        related=tuple(related),
+    )
+
+
+def load_article(path: str | os.PathLike[str]) -> Article:
+    """Read one feed file. Raises ``ArticleError`` naming the file and the problem."""
+    path = Path(path)
+    fields = parse_front_matter(read_text(path), path)
+    try:
+        return article_from_fields(fields, str(path))
+    except ValueError as exc:
+        raise ArticleError(path, str(exc)) from None
+
+
+def iter_article_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files named directly, and article files found under folders (recursive, sorted).
+
+    In folders, hidden entries and README files are not articles and are passed over.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            for found in sorted(path.rglob("*")):
+                relative = found.relative_to(path).parts
+                if (found.suffix.lower() in ARTICLE_SUFFIXES and found.is_file()
+                        and not any(part.startswith(".") for part in relative)
+                        and not found.stem.lower().startswith("readme")):
+                    yield found
+        else:
+            raise RecommenderError(f"no such file or folder: {path}", "", "Check the path.")
+
+
+@dataclass
+class LoadResult:
+    """Articles read from disk, and the files that could not be read (with the reason)."""
+
+    articles: list[Article]
+    errors: list[ArticleError]
+
+
+def load_articles(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], strict: bool = False
+) -> LoadResult:
+    """Read every article under ``paths``; a broken file is reported and skipped.
+
+    With ``strict``, the first broken file raises its ``ArticleError`` instead.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    result = LoadResult([], [])
+    for path in iter_article_files(paths):
+        try:
+            result.articles.append(load_article(path))
+        except ArticleError as exc:
+            if strict:
+                raise
+            result.errors.append(exc)
+    return result

@@ -1,0 +1,234 @@
+"""Build and extend indexes: feed files -> candidate pool -> vectors + BM25 -> index directory.
+
+Embeddings are cached by content: a row's hash is SHA-1 of (model fingerprint, text), and a
+row whose hash the current index already holds keeps its vector. Rebuilding an unchanged
+archive, or adding a few files, encodes only what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender.articles import LoadResult, load_articles
+from recommender.embedding import (
+    HASHING_MODEL,
+    Encoder,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+    export_onnx,
+    load_encoder,
+)
+from recommender.errors import ArticleError, RecommenderError
+from recommender.index import choose_kind, write_faiss
+from recommender.lexical import build_bm25
+from recommender.pool import Pool, build_pool
+from recommender.store import (
+    DEFAULT_INDEX,
+    Index,
+    article_record,
+    load_index,
+    new_generation,
+    published_seconds,
+    write_manifest,
+    write_records,
+)
+
+PathLike = str | os.PathLike[str]
+Progress = Callable[[int, int], None]
+"""Called with (texts encoded so far, texts to encode)."""
+
+
+@dataclass
+class BuildResult:
+    index: Path
+    manifest: dict[str, Any]
+    files: int
+    encoded: int
+    reused: int
+    skipped: list[ArticleError] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def content_hash(fingerprint: str, text: str) -> str:
+    return hashlib.sha1(f"{fingerprint}\n{text}".encode()).hexdigest()
+
+
+def cached_vectors(index: Index | None, fingerprint: str) -> dict[str, np.ndarray]:
+    """Vectors an index already holds, by content hash (none if built with another model)."""
+    if index is None or index.manifest["model"]["fingerprint"] != fingerprint:
+        return {}
+    return {record["hash"]: index.vectors.vectors[row] for row, record in enumerate(index.records)}
+
+
+def embed(texts: Sequence[str], encoder: Encoder, cache: dict[str, np.ndarray],
+          batch_size: int = 64, progress: Progress | None = None,
+          ) -> tuple[np.ndarray, list[str], int]:
+    """(vectors, content hashes, how many were encoded) for ``texts``, reusing ``cache``."""
+    hashes = [content_hash(encoder.identity["fingerprint"], text) for text in texts]
+    missing = [row for row, digest in enumerate(hashes) if digest not in cache]
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, len(missing))
+
+    fresh = encoder.encode([texts[row] for row in missing], batch_size, step) if missing else None
+    dim = fresh.shape[1] if fresh is not None else len(next(iter(cache.values())))
+    vectors = np.empty((len(texts), dim), dtype=np.float32)
+    for row, digest in enumerate(hashes):
+        if digest in cache:
+            vectors[row] = cache[digest]
+    if fresh is not None:
+        vectors[missing] = fresh
+    return vectors, hashes, len(missing)
+
+
+def _previous(index: Path) -> Index | None:
+    try:
+        return load_index(index)
+    except RecommenderError:
+        return None
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.mkdir()
+    for file in source.iterdir():
+        try:
+            os.link(file, target / file.name)  # generations share the 90 MB model file
+        except OSError:
+            import shutil
+
+            shutil.copy2(file, target / file.name)
+
+
+def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, backend: str,
+                     notes: list[str]) -> tuple[Encoder, str]:
+    """The encoder to build with, and the query encoder the manifest records.
+
+    The ONNX export is made once per model and carried from generation to generation.
+    """
+    if not isinstance(reference, SentenceTransformerEncoder):
+        return reference, "hashing" if reference.identity["name"] == HASHING_MODEL else "custom"
+    if backend == "sentence-transformers":
+        return reference, "sentence-transformers"
+    target = folder / "encoder"
+    same_model = previous is not None and previous.manifest["model"]["fingerprint"] == \
+        reference.identity["fingerprint"]
+    if same_model and previous.encoder_folder is not None:
+        _link_or_copy(previous.encoder_folder, target)
+    else:
+        try:
+            export_onnx(reference, target)
+        except Exception as exc:  # any exporter failure: fall back, do not fail the build
+            notes.append(f"ONNX export failed ({type(exc).__name__}: {exc}); queries will use "
+                         "sentence-transformers (slower start)")
+            return reference, "sentence-transformers"
+    return OnnxEncoder(target), "onnx"
+
+
+def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[str],
+               previous: Index | None = None, batch_size: int = 64, kind: str = "auto",
+               backend: str = "auto", progress: Progress | None = None,
+               model_source: str | None = None) -> tuple[dict[str, Any], int, list[str]]:
+    """Embed the pool (reusing cached vectors) and write it as a new index generation."""
+    if not pool.candidates:
+        raise RecommenderError("no articles to index", ", ".join(sources),
+                               "Point build at a folder of feed files (.md, .txt, .yaml)")
+    notes: list[str] = []
+    cache = cached_vectors(previous, reference.identity["fingerprint"])
+    articles = pool.articles()
+    with new_generation(index) as folder:
+        encoder, query_encoder = _prepare_encoder(reference, previous, folder, backend, notes)
+        vectors, hashes, encoded = embed([a.text for a in articles], encoder, cache,
+                                         batch_size, progress)
+        np.save(folder / "vectors.npy", vectors)
+        np.save(folder / "published.npy",
+                np.array([published_seconds(a) for a in articles], dtype=np.float64))
+        records = [article_record(c, h) for c, h in zip(pool.candidates, hashes, strict=True)]
+        content = write_records(folder, records)
+        vector_index = write_faiss(vectors, folder, choose_kind(len(vectors), kind))
+        build_bm25([a.text for a in articles], folder / "bm25")
+        manifest = write_manifest(
+            folder,
+            model={**reference.identity, "dim": int(vectors.shape[1]),
+                   "source": model_source or reference.identity["name"]},
+            query_encoder=query_encoder,
+            dim=int(vectors.shape[1]),
+            count=len(records),
+            files=sum(c.is_file for c in pool.candidates),
+            stubs=sum(not c.is_file for c in pool.candidates),
+            sources=list(sources),
+            content_hash=content,
+            vector_index=vector_index,
+            text="title + '. ' + excerpt",
+        )
+    return manifest, encoded, notes
+
+
+def _model_source(model: str | None) -> str:
+    """What the manifest records to find the model again: 'default', 'hashing' or a path."""
+    if model in (None, "", "default"):
+        return "default"
+    return model if model == HASHING_MODEL else str(Path(model).resolve())
+
+
+def _loaded(paths: Iterable[str | os.PathLike[str]], strict: bool) -> LoadResult:
+    loaded = load_articles(list(paths), strict=strict)
+    if not loaded.articles:
+        where = ", ".join(str(p) for p in paths)
+        reason = f" ({len(loaded.errors)} unreadable files)" if loaded.errors else ""
+        raise RecommenderError(f"no articles found{reason}", where,
+                               "Point at feed files (.md, .txt, .yaml, .yml) with front matter")
+    return loaded
+
+
+def build_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
+                model: str | None = None, batch_size: int = 64, strict: bool = False,
+                kind: str = "auto", backend: str = "auto", progress: Progress | None = None,
+                encoder: Encoder | None = None) -> BuildResult:
+    """Index every article under ``paths`` (and their related entries) at ``index``.
+
+    ``encoder`` replaces the model (tests pass fakes). Broken files are skipped and listed in
+    the result, or raise under ``strict``.
+    """
+    index = Path(index)
+    loaded = _loaded(paths, strict)
+    pool = build_pool(loaded.articles)
+    reference = encoder or load_encoder(model)
+    source = _model_source(model) if encoder is None else encoder.identity["name"]
+    manifest, encoded, notes = write_pool(
+        pool, index, reference, [str(p) for p in paths], _previous(index), batch_size, kind,
+        backend, progress, source)
+    return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
+                       loaded.errors, pool.duplicates, notes)
+
+
+def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
+                 batch_size: int = 64, strict: bool = False, progress: Progress | None = None,
+                 encoder: Encoder | None = None) -> BuildResult:
+    """Add (or update) the articles under ``paths`` in an existing index, without a rebuild.
+
+    The existing rows keep their vectors; only new texts are encoded. Written atomically.
+    """
+    index = Path(index)
+    current = load_index(index)
+    loaded = _loaded(paths, strict)
+    pool = build_pool(loaded.articles, seed=current.candidates())
+    source = current.manifest["model"]["source"]
+    reference = encoder or load_encoder(None if source == "default" else source)
+    sources = list(dict.fromkeys([*current.manifest["sources"], *(str(p) for p in paths)]))
+    manifest, encoded, notes = write_pool(
+        pool, index, reference, sources, current, batch_size,
+        current.manifest["vector_index"]["kind"], "auto", progress, source)
+    return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
+                       loaded.errors, pool.duplicates, notes)

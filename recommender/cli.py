@@ -1,0 +1,271 @@
+"""The ``recommender`` command: parse arguments, call the library, print.
+
+Heavy modules (numpy, onnxruntime, torch) are imported inside the commands that use them, so
+``recommender --help`` starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from recommender.errors import RecommenderError
+
+if TYPE_CHECKING:
+    from recommender.articles import Article
+    from recommender.errors import ArticleError
+    from recommender.suggest import Filters
+
+app = typer.Typer(
+    help="Related-article recommender for news feeds: build an index of the archive, suggest "
+         "related entries for new articles, evaluate against the curated lists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+IndexOption = Annotated[Path, typer.Option("--index", help="Index directory.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Fail on the first broken file "
+                                                             "instead of skipping it.")]
+DEFAULT_INDEX = Path("indexes/default")
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def handles_errors(command: F) -> F:
+    """Print a user's error as one line (``Error: what, where. What to do``), exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RecommenderError as exc:
+            if _state["debug"]:
+                raise
+            err(f"Error: {exc}")
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            if _state["debug"]:
+                raise
+            where = f", {exc.filename}" if exc.filename else ""
+            err(f"Error: {exc.strerror or exc}{where}. Check the path and its permissions.")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def report_skipped(errors: list[ArticleError]) -> None:
+    for error in errors:
+        err(f"Skipped {error.path}: {error.reason}")
+
+
+class _Bar:
+    """A progress bar for long encodes (only on a terminal, only past a few batches)."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.bar = label, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and total >= 256 and sys.stderr.isatty():
+            import click
+
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.bar.pos)
+            if done >= total:
+                self.bar.__exit__(None, None, None)
+                self.bar = None
+
+
+def _print_build(result: Any, verb: str, started: float) -> None:
+    report_skipped(result.skipped)
+    for skipped, kept in result.duplicates:
+        err(f"Skipped {skipped}: the same article as {kept}")
+    for note in result.notes:
+        err(f"Note: {note}")
+    m = result.manifest
+    typer.echo(f"{verb} {m['count']} articles ({m['files']} files + {m['stubs']} related "
+               f"entries; {result.encoded} encoded, {result.reused} reused) into {result.index} "
+               f"in {time.perf_counter() - started:.1f} s.")
+
+
+@app.command()
+@handles_errors
+def build(
+    paths: Annotated[list[Path], typer.Argument(help="Feed files or folders (recursive).")],
+    index: IndexOption = DEFAULT_INDEX,
+    model: Annotated[str, typer.Option(help="'default' (all-MiniLM-L6-v2), 'hashing', or a "
+                                            "local sentence-transformers folder.")] = "default",
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per encoder batch.")] = 64,
+    strict: StrictOption = False,
+    approximate: Annotated[str, typer.Option(
+        "--vector-index", help="auto (exact up to 100k articles, HNSW above), exact or hnsw.")
+    ] = "auto",
+    backend: Annotated[str, typer.Option(
+        help="Encoder for the build: auto (ONNX export when possible) or "
+             "sentence-transformers.")] = "auto",
+) -> None:
+    """Index an archive: every article file and every curated related entry."""
+    from recommender.build import build_index
+
+    if approximate not in ("auto", "exact", "hnsw"):
+        raise typer.BadParameter("choose auto, exact or hnsw", param_hint="--vector-index")
+    started = time.perf_counter()
+    result = build_index(paths, index, model, batch_size, strict, approximate, backend,
+                         _Bar("Encoding"))
+    _print_build(result, "Indexed", started)
+
+
+@app.command()
+@handles_errors
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="New or changed feed files or folders.")],
+    index: IndexOption = DEFAULT_INDEX,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    strict: StrictOption = False,
+) -> None:
+    """Add new articles to an existing index without a rebuild (atomic, like build)."""
+    from recommender.build import add_to_index
+
+    started = time.perf_counter()
+    result = add_to_index(paths, index, batch_size, strict, _Bar("Encoding"))
+    _print_build(result, "Index now holds", started)
+
+
+def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
+                 strict: bool) -> list[Article]:
+    """Articles from files or folders, from --title/--excerpt, or from standard input."""
+    from recommender.articles import Article, article_from_fields, load_articles, parse_front_matter
+
+    if paths:
+        loaded = load_articles(paths, strict=strict)
+        report_skipped(loaded.errors)
+        if not loaded.articles:
+            raise RecommenderError("no readable articles", ", ".join(map(str, paths)),
+                                   "Pass feed files (.md, .txt, .yaml) with front matter")
+        return loaded.articles
+    if title is None:
+        if sys.stdin.isatty():
+            raise typer.BadParameter("give files, --title (and --excerpt), or text on stdin")
+        text = sys.stdin.read()
+        if text.lstrip("\ufeff").startswith("---"):
+            try:
+                return [article_from_fields(parse_front_matter(text, "<stdin>"), "<stdin>")]
+            except ValueError as exc:
+                raise RecommenderError(str(exc), "<stdin>") from None
+        title, _, excerpt = text.strip().partition("\n")
+    if not title.strip():
+        raise RecommenderError("the query has no title", "--title", "Give a non-empty title")
+    return [Article(id="query:", title=title.strip(), excerpt=(excerpt or "").strip())]
+
+
+def _filters(window_days: float | None, older_only: bool, topic: list[str] | None,
+             exclude_provider: list[str] | None, exclude_url: list[str] | None,
+             min_score: float | None) -> Filters:
+    from recommender.suggest import Filters
+
+    return Filters(window_days, older_only, tuple(topic or ()), tuple(exclude_provider or ()),
+                   tuple(exclude_url or ()), min_score)
+
+
+@app.command()
+@handles_errors
+def suggest(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Article files or folders. Without any: --title/--excerpt, or stdin.")] = None,
+    index: IndexOption = DEFAULT_INDEX,
+    k: Annotated[int, typer.Option("-k", min=1, help="Suggestions per article.")] = 5,
+    output_format: Annotated[str, typer.Option("--format", "-f",
+                                               help="yaml, json or table.")] = "yaml",
+    write: Annotated[bool, typer.Option("--write", help="Write the related list into each "
+                                                        "file (atomically).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --write: show the change, "
+                                                            "write nothing.")] = False,
+    title: Annotated[str | None, typer.Option(help="Query title (no file needed).")] = None,
+    excerpt: Annotated[str | None, typer.Option(help="Query excerpt.")] = None,
+    window_days: Annotated[float | None, typer.Option(
+        min=0, help="Only candidates published within N days of the article.")] = None,
+    older_only: Annotated[bool, typer.Option(help="Only candidates published before the "
+                                                  "article.")] = False,
+    topic: Annotated[list[str] | None, typer.Option(help="Only candidates with this topic "
+                                                         "(repeatable).")] = None,
+    exclude_provider: Annotated[list[str] | None, typer.Option(
+        help="Never suggest this provider (name or domain; repeatable).")] = None,
+    exclude_url: Annotated[list[str] | None, typer.Option(
+        help="Never suggest this URL (repeatable).")] = None,
+    min_score: Annotated[float | None, typer.Option(help="Drop suggestions scoring below "
+                                                         "this.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show each signal's share and the "
+                                                            "shared words.")] = False,
+    model: Annotated[str | None, typer.Option(help="Check the index was built with this "
+                                                   "model.")] = None,
+    strict: StrictOption = False,
+) -> None:
+    """Suggest related articles for new articles: print them, or write them into the files."""
+    from recommender import output
+    from recommender.store import load_index
+    from recommender.suggest import Ranker, make_queries
+    from recommender.writeback import write_related
+
+    if output_format not in output.FORMATS:
+        raise typer.BadParameter("choose yaml, json or table", param_hint="--format")
+    if (write or dry_run) and not paths:
+        raise typer.BadParameter("--write and --dry-run need article files")
+    articles = read_queries(paths or [], title, excerpt, strict)
+    loaded = load_index(index)
+    encoder, note = loaded.query_encoder(model)
+    if note:
+        err(f"Note: {note}")
+    filters = _filters(window_days, older_only, topic, exclude_provider, exclude_url, min_score)
+    ranker = Ranker(loaded)
+    results = [(q.article, ranker.rank(q, k, filters)) for q in make_queries(articles, encoder)]
+    if write or dry_run:
+        changed = 0
+        for article, suggestions in results:
+            diff = write_related(article.path, [s.entry() for s in suggestions], dry_run)
+            changed += bool(diff)
+            if dry_run and diff:
+                typer.echo(diff, nl=False)
+        verb = "would change" if dry_run else "changed"
+        typer.echo(f"{len(results)} files, {changed} {verb}, "
+                   f"{len(results) - changed} already up to date.")
+        return
+    if output_format == "json":
+        typer.echo(output.as_json([output.as_json_object(a.path or "<query>", a.url, s, explain)
+                                   for a, s in results]), nl=False)
+        return
+    for position, (article, suggestions) in enumerate(results):
+        header = article.path or article.title
+        if output_format == "table":
+            typer.echo(output.as_table(header, suggestions, explain))
+        else:
+            if len(results) > 1:
+                typer.echo(("\n" if position else "") + f"# {header}")
+            typer.echo(output.as_yaml(suggestions, explain), nl=False)
+
+
+def main() -> None:
+    app(prog_name="recommender")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The vector index: exact inner product for archives up to ``EXACT_LIMIT``, HNSW above.
+
+Vectors are L2-normalised, so inner product is cosine similarity. ``vectors.npy`` is the
+source of truth; ``faiss.index`` holds the FAISS structure over it (``IndexFlatIP`` or
+``IndexHNSWFlat``). An exact search is the same matrix product FAISS's flat index computes, so
+for exact indexes it is done with NumPy on the memory-mapped vectors and ``faiss`` (0.15 s to
+import) is only loaded to build or to search an HNSW graph.
+
+HNSW rather than IVF: it needs no training pass, takes additions without a rebuild, and keeps
+recall@10 >= 0.95 at sub-millisecond latency with modest settings; it costs about
+``2 * HNSW_M * 4`` bytes of links per vector on top of the vector itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXACT_LIMIT = 100_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+FAISS_FILE = "faiss.index"
+
+
+def choose_kind(count: int, kind: str = "auto") -> str:
+    """``exact`` up to ``EXACT_LIMIT`` vectors, ``hnsw`` above, unless asked otherwise."""
+    if kind != "auto":
+        return kind
+    return "exact" if count <= EXACT_LIMIT else "hnsw"
+
+
+def write_faiss(vectors: np.ndarray, folder: Path, kind: str) -> dict[str, Any]:
+    """Build the FAISS index over ``vectors`` and write it; returns its manifest entry."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        info = {"kind": "hnsw", "faiss": "IndexHNSWFlat", "M": HNSW_M,
+                "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+    else:
+        index = faiss.IndexFlatIP(dim)
+        info = {"kind": "exact", "faiss": "IndexFlatIP"}
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(folder / FAISS_FILE))
+    return info
+
+
+def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Positions of the ``depth`` highest scores, best first (ties: lower position first)."""
+    depth = min(depth, len(scores))
+    if depth <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(
+        len(scores))
+    return top[np.lexsort((top, -scores[top]))]
+
+
+class VectorIndex:
+    """Nearest neighbours by cosine over the rows of ``vectors``."""
+
+    def __init__(self, vectors: np.ndarray, folder: Path | None = None, kind: str = "exact"):
+        self.vectors = vectors
+        self.kind = kind
+        self._folder = folder
+        self._hnsw: Any = None
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def scores(self, query: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Exact cosine of ``query`` with the given rows (all rows by default)."""
+        matrix = self.vectors if rows is None else self.vectors[rows]
+        return np.asarray(matrix @ query, dtype=np.float32)
+
+    def search(self, query: np.ndarray, depth: int) -> np.ndarray:
+        """Rows of the ``depth`` nearest vectors (approximate for HNSW), best first."""
+        depth = min(depth, len(self))
+        if self.kind == "exact" or depth >= len(self):
+            return top_rows(self.scores(query), depth)
+        if self._hnsw is None:
+            import faiss
+
+            self._hnsw = faiss.read_index(str(self._folder / FAISS_FILE))
+        self._hnsw.hnsw.efSearch = max(HNSW_EF_SEARCH, depth)
+        _, rows = self._hnsw.search(np.asarray(query, dtype=np.float32)[None, :], depth)
+        return rows[0][rows[0] >= 0]

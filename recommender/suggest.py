@@ -1,0 +1,258 @@
+"""Ranking and filters: the related articles for one or many articles.
+
+The default ranking adds three signals, each scaled to [0, 1] for the query:
+
+    score = w_dense * cosine + w_lexical * bm25 / max_bm25 + w_time * exp(-|gap_days| / tau)
+
+Dense similarity finds the topic, BM25 rewards the names and numbers a story's coverage
+shares, and the time term prefers the days around the article, where curated related lists
+live. The weights are in ``Weights`` (see the README for how they were chosen); ``dense``,
+``bm25``, ``recency`` and ``random`` rank by a single signal, for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from recommender.articles import Article, canonical_url
+from recommender.embedding import Encoder
+from recommender.index import top_rows
+from recommender.lexical import tokenize
+from recommender.store import Index
+
+METHODS = ("recommender", "dense", "bm25", "recency", "random")
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Parameters of the default ranking."""
+
+    dense: float = 1.0
+    lexical: float = 0.5
+    time: float = 0.3
+    tau_days: float = 3.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which candidates may be suggested. Applied before ranking, so k results still come
+    back whenever k candidates pass."""
+
+    window_days: float | None = None
+    older_only: bool = False
+    topics: tuple[str, ...] = ()
+    exclude_providers: tuple[str, ...] = ()
+    exclude_urls: tuple[str, ...] = ()
+    min_score: float | None = None
+
+
+@dataclass
+class Suggestion:
+    """One suggested article, with what each signal contributed."""
+
+    row: int
+    record: dict[str, Any]
+    score: float
+    cosine: float
+    bm25: float
+    bm25_rank: int
+    gap_days: float | None
+    contributions: dict[str, float]
+    shared_words: list[str] = field(default_factory=list)
+
+    def entry(self) -> dict[str, Any]:
+        """The suggestion as a ``related:`` entry in the feed's schema."""
+        keys = ("title", "excerpt", "publishedDateTime", "webUrl", "type", "provider",
+                "quality", "images")
+        return {key: self.record[key] for key in keys if key in self.record}
+
+    def explanation(self) -> dict[str, Any]:
+        return {
+            "cosine": round(self.cosine, 4),
+            "bm25": round(self.bm25, 3),
+            "bm25_rank": self.bm25_rank,
+            "gap_days": None if self.gap_days is None else round(self.gap_days, 2),
+            "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
+            "shared_words": self.shared_words,
+        }
+
+
+_SPACES = re.compile(r"\W+")
+
+
+def same_article_key(title: str, provider: str | None) -> tuple[str, str]:
+    """Two rows with this key are one article (a wire story re-posted under another URL)."""
+    return (provider or "").lower(), _SPACES.sub(" ", title.lower()).strip()
+
+
+@dataclass
+class Query:
+    """An article to find related articles for, and its vector."""
+
+    article: Article
+    vector: np.ndarray
+    exclude_rows: tuple[int, ...] = ()
+    """Rows never to suggest (evaluation: the query's own row and stubs only it mentions)."""
+
+    @cached_property
+    def seconds(self) -> float | None:
+        published = self.article.published
+        return published.timestamp() if isinstance(published, datetime) else None
+
+
+class _Columns:
+    """Per-row provider and topic columns, parsed once per index for filtering."""
+
+    def __init__(self, index: Index) -> None:
+        self.providers = [{(r.get("provider") or {}).get("name", "").lower(),
+                           (r.get("provider") or {}).get("domain", "").lower()}
+                          for r in index.records]
+        self.topics = [{t.lower() for t in r.get("topics", ())} for r in index.records]
+        self.urls = [{r["id"], *r.get("aliases", ())} for r in index.records]
+
+
+class Ranker:
+    """Ranks an index's candidates for queries. Holds per-index caches; reuse it for batches."""
+
+    def __init__(self, index: Index, weights: Weights = Weights(), method: str = "recommender",
+                 seed: int = 0) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        self.index, self.weights, self.method = index, weights, method
+        self.random = np.random.default_rng(seed)
+        self._columns: _Columns | None = None
+
+    @property
+    def columns(self) -> _Columns:
+        if self._columns is None:
+            self._columns = _Columns(self.index)
+        return self._columns
+
+    def allowed(self, query: Query, filters: Filters) -> np.ndarray:
+        """Mask of the rows that pass the filters."""
+        n = len(self.index)
+        mask = np.ones(n, dtype=bool)
+        mask[list(query.exclude_rows)] = False
+        published = self.index.published
+        if (filters.window_days is not None or filters.older_only) and query.seconds is not None:
+            gap = published - query.seconds
+            with np.errstate(invalid="ignore"):
+                if filters.window_days is not None:
+                    mask &= np.abs(gap) <= filters.window_days * DAY
+                if filters.older_only:
+                    mask &= gap < 0
+        if filters.topics:
+            wanted = {t.lower() for t in filters.topics}
+            mask &= np.array([bool(t & wanted) for t in self.columns.topics], dtype=bool)
+        if filters.exclude_providers:
+            banned = {p.lower() for p in filters.exclude_providers}
+            mask &= np.array([not (p & banned) for p in self.columns.providers], dtype=bool)
+        if filters.exclude_urls:
+            banned = {canonical_url(u) for u in filters.exclude_urls}
+            mask &= np.array([not (u & banned) for u in self.columns.urls], dtype=bool)
+        return mask
+
+    def _is_query(self, record: dict[str, Any], query: Query) -> bool:
+        urls = set(query.article.urls)
+        return record["id"] in urls or any(a in urls for a in record.get("aliases", ()))
+
+    def _candidate_rows(self, query: Query, bm25: np.ndarray, depth: int) -> np.ndarray:
+        if self.index.vectors.kind == "exact":
+            return np.arange(len(self.index))
+        dense = self.index.vectors.search(query.vector, depth)
+        return np.union1d(dense, top_rows(bm25, depth))
+
+    def rank(self, query: Query, k: int = 5, filters: Filters = Filters()) -> list[Suggestion]:
+        """The top ``k`` suggestions for one query, best first, never the query itself and
+        never one article twice."""
+        allowed = self.allowed(query, filters)
+        bm25_all = self.index.bm25.scores(query.article.text)
+        # The query's own row (if it is in the index) is its best lexical and dense match.
+        for row in np.union1d(top_rows(bm25_all, 3), self.index.vectors.search(query.vector, 3)):
+            if self._is_query(self.index.records[int(row)], query):
+                allowed[row] = False
+        depth = max(4 * k, 200)
+        while True:
+            rows = self._candidate_rows(query, bm25_all, depth)
+            rows = rows[allowed[rows]]
+            taken = self._walk(query, rows, bm25_all, allowed, k, filters)
+            if len(taken) >= k or len(rows) == int(allowed.sum()) or depth >= len(self.index):
+                return taken
+            depth *= 4
+
+    def _walk(self, query: Query, rows: np.ndarray, bm25_all: np.ndarray, allowed: np.ndarray,
+              k: int, filters: Filters) -> list[Suggestion]:
+        cosine = self.index.vectors.scores(query.vector, rows)
+        bm25 = bm25_all[rows]
+        bm25_max = float(bm25_all[allowed].max(initial=0.0)) or 1.0
+        gap = (self.index.published[rows] - query.seconds) / DAY if query.seconds is not None \
+            else np.full(len(rows), np.nan)
+        contributions = self._contributions(cosine, bm25 / bm25_max, gap)
+        score = sum(contributions.values())
+        seen = {same_article_key(query.article.title, query.article.provider)}
+        taken: list[Suggestion] = []
+        query_words = tokenize(query.article.text)
+        for position in np.lexsort((rows, -score)):
+            if len(taken) == k or (filters.min_score is not None
+                                   and score[position] < filters.min_score):
+                break
+            row = int(rows[position])
+            record = self.index.records[row]
+            key = same_article_key(record["title"], (record.get("provider") or {}).get("name"))
+            if key in seen or self._is_query(record, query):
+                continue
+            seen.add(key)
+            words = set(tokenize(f"{record['title']}. {record.get('excerpt', '')}"))
+            gap_days = float(gap[position])
+            taken.append(Suggestion(
+                row=row, record=record, score=float(score[position]),
+                cosine=float(cosine[position]), bm25=float(bm25[position]),
+                bm25_rank=1 + int((bm25_all[allowed] > bm25_all[row]).sum()),
+                gap_days=None if math.isnan(gap_days) else gap_days,
+                contributions={k: float(v[position]) for k, v in contributions.items()},
+                shared_words=list(dict.fromkeys(w for w in query_words if w in words))[:10],
+            ))
+        return taken
+
+    def _contributions(self, cosine: np.ndarray, lexical: np.ndarray,
+                       gap: np.ndarray) -> dict[str, np.ndarray]:
+        """Each signal's share of the score, per candidate row."""
+        w = self.weights
+        closeness = np.nan_to_num(np.exp(-np.abs(gap) / w.tau_days), nan=0.0)
+        if self.method == "dense":
+            return {"dense": cosine}
+        if self.method == "bm25":
+            return {"lexical": lexical}
+        if self.method == "recency":
+            # Nearest in time first; among equals the newer one.
+            return {"time": np.nan_to_num(-np.abs(gap), nan=-1e9) + 1e-6 * np.nan_to_num(gap)}
+        if self.method == "random":
+            return {"random": self.random.random(len(cosine))}
+        return {"dense": w.dense * cosine, "lexical": w.lexical * lexical,
+                "time": w.time * closeness}
+
+
+def make_queries(articles: Sequence[Article], encoder: Encoder,
+                 batch_size: int = 64) -> list[Query]:
+    """Queries for articles, encoded in batches."""
+    vectors = encoder.encode([a.text for a in articles], batch_size)
+    return [Query(article, vector) for article, vector in zip(articles, vectors, strict=True)]
+
+
+def suggest(index: Index, articles: Sequence[Article], k: int = 5, filters: Filters = Filters(),
+            weights: Weights = Weights(), encoder: Encoder | None = None,
+            method: str = "recommender") -> list[list[Suggestion]]:
+    """The top ``k`` related articles for each of ``articles`` (one list per article)."""
+    if encoder is None:
+        encoder, _ = index.query_encoder()
+    ranker = Ranker(index, weights, method)
+    return [ranker.rank(query, k, filters) for query in make_queries(articles, encoder)]

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import feed_file
+
+from recommender.build import add_to_index, build_index
+from recommender.embedding import HashingEncoder
+from recommender.errors import ArticleError, RecommenderError
+from recommender.store import load_index
+
+
+def test_index_directory_is_readable(built, archive: Path) -> None:
+    files = sorted(p.name for p in built.folder.iterdir())
+    assert files == ["bm25", "candidates.jsonl", "faiss.index", "manifest.json",
+                     "published.npy", "vectors.npy"]
+    manifest = json.loads((built.folder / "manifest.json").read_text())
+    assert manifest["count"] == 7 and manifest["files"] == 6 and manifest["stubs"] == 1
+    assert manifest["model"]["name"] == "hashing" and manifest["dim"] == 256
+    assert manifest["sources"] == [str(archive)]
+    assert len(manifest["content_hash"]) == 64
+    vectors = np.load(built.folder / "vectors.npy")
+    assert vectors.shape == (7, 256)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    records = [json.loads(line) for line in (built.folder / "candidates.jsonl").open()]
+    assert {r["kind"] for r in records} == {"file", "stub"}
+    assert all({"id", "hash", "title", "mentioned_by"} <= set(r) for r in records)
+
+
+def test_faiss_file_matches_the_vectors(built) -> None:
+    import faiss
+
+    index = faiss.read_index(str(built.folder / "faiss.index"))
+    assert index.ntotal == len(built)
+    scores, rows = index.search(np.asarray(built.vectors.vectors[:1]), 1)
+    assert rows[0][0] == 0 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_rebuild_of_unchanged_archive_encodes_nothing(archive, tmp_path, encoder) -> None:
+    target = tmp_path / "ix"
+    first = build_index([archive], target, encoder=encoder)
+    second = build_index([archive], target, encoder=encoder)
+    assert (first.encoded, second.encoded, second.reused) == (7, 0, 7)
+    assert first.manifest["content_hash"] == second.manifest["content_hash"]
+
+
+def test_add_encodes_only_the_new_article(built, tmp_path, encoder) -> None:
+    new = feed_file(tmp_path / "new", "n.md", "Harbor drones return to parks at night",
+                    "Night flights over parks are allowed again.", "2026-01-20T09:00:00Z",
+                    "https://seven.example/night-drones", "Seven")
+    result = add_to_index([new], built.folder.parent / "default", encoder=encoder)
+    assert (result.encoded, result.manifest["count"]) == (1, 8)
+    reloaded = load_index(built.folder.parent / "default")
+    assert reloaded.records[7]["title"] == "Harbor drones return to parks at night"
+
+
+class FailingEncoder(HashingEncoder):
+    """Raises after ``batches`` batches, like a crash or Ctrl-C in the middle of a build."""
+
+    def __init__(self, batches: int, error: type[BaseException] = RuntimeError) -> None:
+        super().__init__()
+        self.batches, self.error = batches, error
+
+    def encode(self, texts, batch_size=64, progress=None):
+        def step(count: int) -> None:
+            self.batches -= 1
+            if self.batches < 0:
+                raise self.error("interrupted")
+
+        return super().encode(texts, 1, step)
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_interrupted_build_leaves_the_old_index(built, tmp_path, error) -> None:
+    target = built.folder.parent / "default"
+    before = (built.manifest["content_hash"], os.readlink(target))
+    for i in range(5):
+        feed_file(tmp_path / "archive", f"extra{i}.md", f"Extra story number {i}")
+    with pytest.raises(error):
+        build_index([tmp_path / "archive"], target, encoder=FailingEncoder(3, error))
+    after = load_index(target)
+    assert (after.manifest["content_hash"], os.readlink(target)) == before
+    assert len(after) == 7
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".partial")]
+
+
+def test_empty_archive_is_a_clear_error(tmp_path, encoder) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RecommenderError, match="no articles found"):
+        build_index([tmp_path / "empty"], tmp_path / "ix", encoder=encoder)
+
+
+def test_broken_file_is_skipped_and_listed(archive, tmp_path, encoder) -> None:
+    (archive / "broken.md").write_text("---\ntitle: [unclosed\n---\n")
+    result = build_index([archive], tmp_path / "ix", encoder=encoder)
+    assert [Path(e.path).name for e in result.skipped] == ["broken.md"]
+    assert result.files == 6
+    with pytest.raises(ArticleError, match="invalid YAML"):
+        build_index([archive], tmp_path / "ix2", encoder=encoder, strict=True)
+    assert not (tmp_path / "ix2").exists()
+
+
+def test_missing_index_says_how_to_build(tmp_path) -> None:
+    with pytest.raises(RecommenderError, match="recommender build"):
+        load_index(tmp_path / "nothing")
+
+
+def test_unknown_model_is_a_clear_error(archive, tmp_path) -> None:
+    with pytest.raises(RecommenderError, match="unknown model 'no/such-model'"):
+        build_index([archive], tmp_path / "ix", model="no/such-model")
+
+
+def test_index_built_with_another_model_is_refused(built) -> None:
+    with pytest.raises(RecommenderError, match="was built with model 'hashing'"):
+        built.query_encoder("default")
+
+
+def test_old_generations_are_cleaned_up(archive, tmp_path, encoder) -> None:
+    target = tmp_path / "ix"
+    for _ in range(4):
+        build_index([archive], target, encoder=encoder)
+    generations = [p for p in tmp_path.iterdir() if p.name.startswith(".ix@")]
+    assert len(generations) == 2  # the current one and the one before it

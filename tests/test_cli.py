@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DATA, feed_file
+from typer.testing import CliRunner
+
+from recommender.cli import app
+
+runner = CliRunner()
+NEW = sorted((DATA / "new").glob("*.md"))
+
+
+def run(*args: str, input: str | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    target = tmp_path / "ix"
+    result = run("build", DATA, "--index", target, "--model", "hashing")
+    assert result.exit_code == 0, result.output
+    assert "Indexed" in result.stdout and "encoded" in result.stdout
+    return target
+
+
+def test_suggest_yaml_is_a_related_list_in_the_feed_schema(index: Path) -> None:
+    result = run("suggest", NEW[0], "--index", index, "-k", "3")
+    assert result.exit_code == 0, result.output
+    related = yaml.safe_load(result.stdout)["related"]
+    assert len(related) == 3
+    assert {"title", "publishedDateTime", "webUrl", "provider"} <= set(related[0])
+    assert set(related[0]["provider"]) == {"name", "domain"}
+
+
+def test_suggest_json_for_a_folder(index: Path) -> None:
+    result = run("suggest", DATA / "new", "--index", index, "--format", "json", "-k", "4",
+                 "--explain")
+    assert result.exit_code == 0, result.output
+    objects = json.loads(result.stdout)
+    assert [o["input"] for o in objects] == [str(p) for p in NEW]
+    for obj in objects:
+        assert obj["webUrl"].startswith("https://")
+        assert len(obj["related"]) == 4
+        assert all("score" in r and "explain" in r for r in obj["related"])
+        assert obj["webUrl"] not in [r["webUrl"] for r in obj["related"]]
+
+
+def test_suggest_table_and_title_query(index: Path) -> None:
+    result = run("suggest", "--index", index, "--title", "Robotaxi permits suspended",
+                 "--excerpt", "Port Alder paused Wayline", "-f", "table", "--explain")
+    assert result.exit_code == 0, result.output
+    assert "score" in result.stdout and "shared words" in result.stdout
+
+
+def test_suggest_reads_stdin(index: Path) -> None:
+    result = run("suggest", "--index", index, "-f", "json", input=NEW[0].read_text())
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["webUrl"].startswith("https://")
+
+
+def test_write_and_dry_run(index: Path, tmp_path: Path) -> None:
+    target = tmp_path / NEW[0].name
+    original = NEW[0].read_text()
+    target.write_text(original)
+    dry = run("suggest", target, "--index", index, "--write", "--dry-run", "-k", "2")
+    assert dry.exit_code == 0 and "+related:" in dry.stdout and "1 would change" in dry.stdout
+    assert target.read_text() == original
+    wet = run("suggest", target, "--index", index, "--write", "-k", "2")
+    assert wet.exit_code == 0 and "1 changed" in wet.stdout
+    written = target.read_text()
+    assert written.startswith(original[: original.rindex("---")])
+    again = run("suggest", target, "--index", index, "--write", "-k", "2")
+    assert "0 changed" in again.stdout and target.read_text() == written
+
+
+def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
+    result = run("suggest", NEW[0], "--index", tmp_path / "none")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no index at ")
+    assert "recommender build" in result.stderr and "Traceback" not in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("build", empty, "--index", tmp_path / "ix", "--model", "hashing")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: no articles found")
+    result = run("build", DATA, "--index", tmp_path / "ix", "--model", "/no/such/model")
+    assert result.exit_code == 1 and "unknown model" in result.stderr
+
+
+def test_usage_errors_exit_2(index: Path) -> None:
+    assert run("suggest", NEW[0], "--index", index, "--format", "xml").exit_code == 2
+    assert run("suggest", "--index", index, "--write", "--title", "x").exit_code == 2
+    assert run("build").exit_code == 2
+
+
+def test_broken_files_are_reported_and_strict_fails(tmp_path: Path) -> None:
+    archive = tmp_path / "a"
+    feed_file(archive, "ok.md", "Fine article", url="https://x.example/ok")
+    (archive / "bad.md").write_bytes(b"\xff\xfe binary-ish")
+    result = run("build", archive, "--index", tmp_path / "ix", "--model", "hashing")
+    assert result.exit_code == 0
+    assert f"Skipped {archive / 'bad.md'}: not UTF-8 text" in result.stderr
+    strict = run("build", archive, "--index", tmp_path / "ix2", "--model", "hashing",
+                 "--strict")
+    assert strict.exit_code == 1 and "not UTF-8" in strict.stderr
+
+
+def test_add_command(index: Path, tmp_path: Path) -> None:
+    new = feed_file(tmp_path / "n", "n.md", "A brand new article", url="https://x.example/n")
+    result = run("add", new, "--index", index)
+    assert result.exit_code == 0, result.output
+    assert "1 encoded" in result.stdout
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = run("--debug", "suggest", NEW[0], "--index", tmp_path / "none")
+    assert result.exit_code == 1 and result.exception is not None
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = ("import sys; from recommender.cli import app; from typer.testing import CliRunner;"
+            "CliRunner().invoke(app, ['--help']); CliRunner().invoke(app, ['suggest', '--help']);"
+            "heavy = {'numpy', 'torch', 'sentence_transformers', 'onnxruntime', 'faiss'};"
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_entry_point() -> None:
+    out = subprocess.run([sys.executable, "-m", "recommender", "--help"], capture_output=True,
+                         text=True, check=True)
+    assert "suggest" in out.stdout and "build" in out.stdout

