@@ -98,8 +98,8 @@ class _Bar:
 
 def _print_build(result: Any, verb: str, started: float) -> None:
     report_skipped(result.skipped)
-    for skipped, kept in result.duplicates:
-        err(f"Skipped {skipped}: the same article as {kept}")
+    for duplicate, kept in result.duplicates:
+        err(f"Note: {duplicate} is the same article as {kept} (same URL); indexed once")
     for note in result.notes:
         err(f"Note: {note}")
     m = result.manifest
@@ -261,6 +261,48 @@ def suggest(
             if len(results) > 1:
                 typer.echo(("\n" if position else "") + f"# {header}")
             typer.echo(output.as_yaml(suggestions, explain), nl=False)
+
+
+@app.command()
+@handles_errors
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="The archive: feed files or folders.")],
+    index: Annotated[Path, typer.Option("--index", help="An index whose vectors are reused "
+                                                        "(nothing it holds is re-encoded).")
+                     ] = DEFAULT_INDEX,
+    k: Annotated[int, typer.Option("-k", min=1, help="Largest cut-off (metrics at 1, 5, k).")
+                 ] = 10,
+    methods: Annotated[str, typer.Option(help="Comma-separated: recommender, dense, bm25, "
+                                              "recency, random.")
+                       ] = "recommender,dense,bm25,recency,random",
+    out: Annotated[Path | None, typer.Option(help="Folder for results.json and report.html.")
+                   ] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Only queries published on or after this date (YYYY-MM-DD); the pool stays "
+             "whole.")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Only queries published before this date (YYYY-MM-DD).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 0,
+    model: Annotated[str | None, typer.Option(help="Model, if not the index's.")] = None,
+    strict: StrictOption = False,
+) -> None:
+    """Evaluate suggestions against the curated related lists, with baselines beside."""
+    from recommender.evaluate import evaluate as run_evaluation
+    from recommender.evaluate import published_between
+    from recommender.report import summary_markdown, write_results
+
+    started = time.perf_counter()
+    evaluation = run_evaluation(paths, index, k, [m.strip() for m in methods.split(",")],
+                                strict=strict, seed=seed, model=model,
+                                keep=published_between(since, until),
+                                progress=_Bar("Encoding"))
+    report_skipped(evaluation.skipped)
+    typer.echo(summary_markdown(evaluation.results), nl=False)
+    if out is not None:
+        for path in write_results(evaluation.results, out):
+            err(f"Wrote {path}")
+    err(f"Evaluated in {time.perf_counter() - started:.1f} s ({evaluation.encoded} texts "
+        "encoded).")
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ def _explain_line(s: Suggestion) -> str:
     gap = "unknown" if s.gap_days is None else f"{s.gap_days:+.1f} d"
     words = ", ".join(s.shared_words) or "none"
     return (f"score {s.score:.3f} = {parts}; cosine {s.cosine:.3f}, BM25 {s.bm25:.2f} "
-            f"(rank {s.bm25_rank}), time gap {gap}; shared words: {words}")
+            f"(rank {s.bm25_rank}), time gap {gap} (factor {s.time_factor:.2f}); "
+            f"shared words: {words}")
 
 
 def as_yaml(suggestions: Sequence[Suggestion], explain: bool = False) -> str:

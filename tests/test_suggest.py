@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import feed_file
@@ -7,7 +9,7 @@ from conftest import feed_file
 from recommender.articles import load_article
 from recommender.build import build_index
 from recommender.store import load_index
-from recommender.suggest import Filters, Query, Ranker, suggest
+from recommender.suggest import Filters, Query, Ranker, Weights, suggest
 
 
 def titles(suggestions) -> list[str]:
@@ -103,7 +105,13 @@ def test_explanations_add_up(built, archive) -> None:
     [result] = suggest(built, [load_article(archive / "a1.md")], k=3)
     top = result[0]
     assert sum(top.contributions.values()) == pytest.approx(top.score, rel=1e-5)
-    assert set(top.contributions) == {"dense", "lexical", "time"}
+    assert set(top.contributions) == {"dense", "lexical"}
+    # score = (w_dense * cosine + w_lexical * bm25 / max bm25) * time factor; top is BM25 #1.
+    w = Weights()
+    assert top.score == pytest.approx((w.dense * top.cosine + w.lexical) * top.time_factor,
+                                      rel=1e-5)
+    closeness = math.exp(-top.gap_days / w.tau_after_days)
+    assert top.time_factor == pytest.approx((1 + w.time * closeness) / (1 + w.time), rel=1e-5)
     assert {"drones", "parks"} <= set(top.shared_words)
     assert "the" not in top.shared_words
     assert top.gap_days == pytest.approx(23 / 24, abs=1e-3)

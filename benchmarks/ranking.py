@@ -1,0 +1,176 @@
+"""Tune the default ranking on one split of a real archive, report the other.
+
+    python benchmarks/ranking.py ../shared/corpus [--index indexes/corpus] [--cut 2021-11-01]
+
+1. Queries published before ``--cut`` are the training split: a grid search over the
+   ranking's parameters (``recommender.suggest.Weights``) picks the best mean nDCG@10 there,
+   averaged over the archive as it is and the archive with same-day distractors (step 3),
+   because the live feed is far denser in time than this archive.
+2. Queries published on or after it are held out: the shipped defaults and the single-signal
+   baselines are evaluated on them with ``recommender.evaluate`` (paired test included).
+3. Same-day distractors: for each held-out query, articles of other stories are moved onto
+   the query's day, as in a live feed with dozens of articles a day; the rankings are
+   compared again. Nearness in time alone cannot tell these apart.
+
+Prints tables; changes nothing. The defaults in ``Weights`` were set from step 1's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from recommender import metrics
+from recommender.articles import load_articles
+from recommender.evaluate import (
+    EvalQuery,
+    eval_queries,
+    evaluate,
+    evaluation_index,
+    published_between,
+)
+from recommender.pool import build_pool
+from recommender.report import metrics_table, significance_table
+from recommender.store import Index
+from recommender.suggest import Query, Ranker, Weights, signal_scores
+
+GRID = {
+    "lexical": (0.0, 0.25, 0.5, 1.0, 1.5, 2.0),
+    "time": (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0),
+    "tau_before_days": (1.0, 2.0, 3.0, 5.0, 8.0),
+    "tau_after_days": (2.0, 3.0, 5.0, 8.0, 13.0),
+}
+DAY = 86400.0
+
+
+def signals(index: Index, ids: list[str], query: EvalQuery) -> dict[str, np.ndarray]:
+    """The per-candidate inputs of ``signal_scores`` for one query, and its gold mask."""
+    vector = np.asarray(index.vectors.vectors[query.row])
+    allowed = np.ones(len(ids), dtype=bool)
+    allowed[list(query.exclude)] = False
+    bm25 = index.bm25.scores(query.article.text)
+    return {
+        "cosine": index.vectors.scores(vector),
+        "lexical": bm25 / (float(bm25[allowed].max(initial=0.0)) or 1.0),
+        "gap": (index.published - query.article.published.timestamp()) / DAY,
+        "allowed": allowed,
+        "gold": np.array([i in query.reachable for i in ids]),
+    }
+
+
+def mean_ndcg(inputs: list[dict[str, np.ndarray]], weights: Weights, k: int = 10) -> float:
+    values = []
+    for s in inputs:
+        score = sum(signal_scores("recommender", s["cosine"], s["lexical"], s["gap"],
+                                  weights).values())
+        score = np.where(s["allowed"], score, -np.inf)
+        top = np.argsort(-score, kind="stable")[:k]
+        ranked = [str(r) for r in top]
+        values.append(metrics.ndcg_at_k(ranked, {str(r) for r in np.flatnonzero(s["gold"])}, k))
+    return float(np.mean(values))
+
+
+def with_distractors(inputs: list[dict[str, np.ndarray]], per_query: int,
+                     seed: int = 0) -> list[dict[str, np.ndarray]]:
+    """The same queries with ``per_query`` far-away non-gold candidates moved onto their day."""
+    rng = np.random.default_rng(seed)
+    shifted = []
+    for s in inputs:
+        gap = s["gap"].copy()
+        far = np.flatnonzero((np.abs(np.nan_to_num(gap, nan=1e9)) > 14) & ~s["gold"]
+                             & s["allowed"])
+        moved = rng.choice(far, size=min(per_query, len(far)), replace=False)
+        gap[moved] = rng.uniform(-0.5, 0.5, size=len(moved))
+        shifted.append({**s, "gap": gap})
+    return shifted
+
+
+def tune(inputs: list[dict[str, np.ndarray]], per_query: int
+         ) -> list[tuple[float, float, Weights]]:
+    """(plain nDCG@10, nDCG@10 with distractors, weights) for the grid, best mean first."""
+    distracted = with_distractors(inputs, per_query)
+    results = []
+    for values in itertools.product(*GRID.values()):
+        weights = Weights(**dict(zip(GRID, values, strict=True)))
+        results.append((mean_ndcg(inputs, weights), mean_ndcg(distracted, weights), weights))
+    return sorted(results, key=lambda r: -(r[0] + r[1]))
+
+
+def same_day_distractors(index: Index, queries: list[EvalQuery], ids: list[str],
+                         per_query: int, seed: int = 0) -> dict[str, dict[str, float]]:
+    """nDCG@10 / Recall@10 when ``per_query`` other-story articles share the query's day."""
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[dict[str, float]]] = {m: [] for m in ("recommender", "dense", "bm25",
+                                                               "recency")}
+    for query in queries:
+        when = query.article.published.timestamp()
+        far = np.flatnonzero(np.abs(index.published - when) > 14 * DAY)
+        far = far[[ids[r] not in query.gold for r in far]]
+        moved = rng.choice(far, size=min(per_query, len(far)), replace=False)
+        published = index.published.copy()
+        published[moved] = when + rng.uniform(-0.5, 0.5, size=len(moved)) * DAY
+        shifted = dataclasses.replace(index, published=published)
+        vector = np.asarray(index.vectors.vectors[query.row])
+        for method in rows:
+            ranked = Ranker(shifted, Weights(), method).rank(
+                Query(query.article, vector, query.exclude), 10)
+            ranked_ids = [ids[s.row] for s in ranked]
+            rows[method].append({"ndcg@10": metrics.ndcg_at_k(ranked_ids, query.reachable, 10),
+                                 "recall@10": metrics.recall_at_k(ranked_ids, query.reachable,
+                                                                  10)})
+    return {m: {key: float(np.mean([r[key] for r in v])) for key in v[0]} for m, v in rows.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--index", type=Path, default=Path("indexes/default"),
+                        help="an index whose vectors are reused")
+    parser.add_argument("--cut", default="2021-11-01", help="train before, test from this date")
+    parser.add_argument("--distractors", type=int, default=30)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    pool = build_pool(load_articles([args.corpus]).articles)
+    before, after = published_between(None, args.cut), published_between(args.cut, None)
+    train = [q for q in eval_queries(pool, before) if q.reachable]
+    test = [q for q in eval_queries(pool, after) if q.reachable]
+    ids = [c.article.id for c in pool.candidates]
+    with tempfile.TemporaryDirectory() as folder:
+        index, _ = evaluation_index(pool, [str(args.corpus)], args.index, None, None,
+                                    Path(folder), 64, None)
+        print(f"## Tuning on {len(train)} training queries (published before {args.cut})\n")
+        ranked = tune([signals(index, ids, q) for q in train], args.distractors)
+        print("| nDCG@10 | with distractors | lexical | time | tau_before_days | "
+              "tau_after_days |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for plain, distracted, w in ranked[:5]:
+            print(f"| {plain:.3f} | {distracted:.3f} | {w.lexical} | {w.time} | "
+                  f"{w.tau_before_days} | {w.tau_after_days} |")
+        print(f"\nShipped defaults: {Weights()}\nGrid best:        {ranked[0][2]}\n")
+        print(f"## Held out: {len(test)} reachable queries published from {args.cut}\n")
+        held_out = evaluate([args.corpus], args.index, 10, keep=after,
+                            methods=("recommender", "dense", "bm25", "recency")).results
+        print(metrics_table(held_out["methods"], 10) + "\n")
+        print(significance_table(held_out) + "\n")
+        best = {m: max(held_out["methods"][b][m] for b in ("dense", "bm25", "recency"))
+                for m in ("ndcg@10", "recall@10")}
+        for m, value in best.items():
+            ours = held_out["methods"]["recommender"][m]
+            print(f"- {m}: recommender {ours:.3f} vs best baseline {value:.3f} "
+                  f"({ours / value - 1:+.0%})")
+        print(f"\n## Same-day distractors: {args.distractors} other-story articles moved onto "
+              "each held-out query's day\n")
+        shifted = same_day_distractors(index, test, ids, args.distractors)
+        print(metrics_table(shifted, 10))
+    print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Leave-one-out evaluation against the curated ``related:`` lists.
+
+Every article file with a non-empty curated list is a query; its gold set is the distinct
+articles of that list. Candidates are the whole pool except the query itself and the related
+stubs that are in the pool only because the query lists them (the pool's provenance), so a
+query's own list never helps it. Gold items outside that candidate set cannot be found: their
+share is the *ceiling*. Metrics are reported twice: over all queries against their whole gold
+set, and over the *reachable* queries (at least one findable gold item) against the findable
+part of their gold set, which measures the ranking itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender import metrics
+from recommender.articles import Article, load_articles, parse_datetime
+from recommender.build import Progress, write_pool
+from recommender.embedding import Encoder, load_encoder
+from recommender.errors import ArticleError, RecommenderError
+from recommender.pool import Pool, build_pool
+from recommender.stats import paired_comparison
+from recommender.store import DEFAULT_INDEX, Index, load_index
+from recommender.suggest import METHODS, Query, Ranker, Weights
+
+KS = (1, 5, 10)
+DAY = 86400.0
+
+
+@dataclass
+class EvalQuery:
+    row: int
+    article: Article
+    gold: list[str]
+    """Distinct canonical ids of the curated entries (the query itself left out)."""
+    reachable: set[str]
+    """The gold ids that are candidates for this query."""
+    exclude: tuple[int, ...]
+    topic: str
+
+
+@dataclass
+class Evaluation:
+    results: dict[str, Any]
+    skipped: list[ArticleError] = field(default_factory=list)
+    encoded: int = 0
+
+
+def query_topic(article: Article) -> str:
+    """The specific topic of an article: its first topic other than the generic 'AI'."""
+    specific = [t for t in article.topics if t.strip().lower() != "ai"]
+    return (specific or list(article.topics) or ["(no topic)"])[0]
+
+
+def eval_queries(pool: Pool, keep: Callable[[Article], bool] | None = None) -> list[EvalQuery]:
+    """The queries of a pool: files with a curated list (and ``keep`` true, if given)."""
+    stubs_of: dict[str, list[int]] = defaultdict(list)  # file id -> stubs only it mentions
+    for row, candidate in enumerate(pool.candidates):
+        if not candidate.is_file and len(candidate.mentioned_by) == 1:
+            stubs_of[next(iter(candidate.mentioned_by))].append(row)
+    queries = []
+    for row, candidate in enumerate(pool.candidates):
+        article = candidate.article
+        if not candidate.is_file or not article.related or (keep and not keep(article)):
+            continue
+        exclude = (row, *stubs_of[article.id])
+        gold: dict[str, None] = {}
+        for entry in article.related:
+            target = pool.row_of(entry)
+            if target != row:
+                gold[pool.candidates[target].article.id if target is not None else entry.id] = None
+        if not gold:
+            continue
+        excluded_ids = {pool.candidates[r].article.id for r in exclude}
+        reachable = {g for g in gold if g in pool.by_url and g not in excluded_ids}
+        queries.append(EvalQuery(row, article, list(gold), reachable, exclude,
+                                 query_topic(article)))
+    return queries
+
+
+def published_between(since: str | None, until: str | None
+                      ) -> Callable[[Article], bool] | None:
+    """A query filter: published in [since, until) (dates or ISO timestamps, UTC if no zone)."""
+    if since is None and until is None:
+        return None
+    try:
+        low, high = (parse_datetime(v) if v else None for v in (since, until))
+    except ValueError as exc:
+        raise RecommenderError(str(exc).replace("publishedDateTime", "date"), "--since/--until",
+                               "Use YYYY-MM-DD") from None
+
+    def keep(article: Article) -> bool:
+        when = article.published
+        return when is not None and (low is None or when >= low) and (high is None or when < high)
+
+    return keep
+
+
+def _metric_row(ranked: Sequence[str], gold: set[str], ks: Sequence[int]) -> dict[str, float]:
+    row: dict[str, float] = {}
+    for k in ks:
+        row[f"recall@{k}"] = metrics.recall_at_k(ranked, gold, k)
+        row[f"precision@{k}"] = metrics.precision_at_k(ranked, gold, k)
+        row[f"ndcg@{k}"] = metrics.ndcg_at_k(ranked, gold, k)
+        row[f"map@{k}"] = metrics.average_precision_at_k(ranked, gold, k)
+        row[f"hit_rate@{k}"] = metrics.hit_rate_at_k(ranked, gold, k)
+    row["mrr"] = metrics.reciprocal_rank(ranked, gold, max(ks))
+    return row
+
+
+def _mean_rows(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return {}
+    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
+
+
+def evaluation_index(pool: Pool, sources: Sequence[str], index: Path, model: str | None,
+                      encoder: Encoder | None, folder: Path, batch_size: int,
+                      progress: Progress | None) -> tuple[Index, int]:
+    """The pool as an index in ``folder``, reusing every vector the user's index holds."""
+    try:
+        current: Index | None = load_index(index)
+    except RecommenderError:
+        current = None
+    if encoder is None:
+        source = current.manifest["model"]["source"] if current and model is None else model
+        encoder = load_encoder(None if source in (None, "default") else source)
+    target = folder / "pool"
+    _, encoded, _ = write_pool(pool, target, encoder, sources, current, batch_size, "exact",
+                               "auto", progress)
+    return load_index(target), encoded
+
+
+def evaluate(paths: Sequence[str | os.PathLike[str]], index: str | os.PathLike[str] = DEFAULT_INDEX,
+             k: int = 10, methods: Sequence[str] = METHODS, weights: Weights = Weights(),
+             strict: bool = False, seed: int = 0, model: str | None = None,
+             encoder: Encoder | None = None, keep: Callable[[Article], bool] | None = None,
+             batch_size: int = 64, progress: Progress | None = None) -> Evaluation:
+    """Evaluate each method on the curated lists of the archive under ``paths``."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise RecommenderError(f"unknown method '{unknown[0]}'", "--methods",
+                               f"Choose from {', '.join(METHODS)}")
+    loaded = load_articles(list(paths), strict=strict)
+    pool = build_pool(loaded.articles)
+    queries = eval_queries(pool, keep)
+    where = ", ".join(str(p) for p in paths)
+    if not queries:
+        raise RecommenderError("no articles with curated related lists", where,
+                               "Evaluation needs feed files whose related: list is not empty")
+    ks = sorted({kk for kk in KS if kk < k} | {k})
+    folder = Path(tempfile.mkdtemp(prefix="recommender-eval-"))
+    try:
+        pool_index, encoded = evaluation_index(pool, [str(p) for p in paths], Path(index),
+                                                model, encoder, folder, batch_size, progress)
+        results = _run(pool, pool_index, queries, methods, weights, ks, seed)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    results["corpus"] = [str(p) for p in paths]
+    results["model"] = pool_index.manifest["model"]["name"]
+    return Evaluation(results, loaded.errors, encoded)
+
+
+def _run(pool: Pool, index: Index, queries: list[EvalQuery], methods: Sequence[str],
+         weights: Weights, ks: list[int], seed: int) -> dict[str, Any]:
+    k = max(ks)
+    ids = [c.article.id for c in pool.candidates]
+    per_query: list[dict[str, Any]] = []
+    all_rows: dict[str, list[dict[str, float]]] = defaultdict(list)
+    reachable_rows: dict[str, list[dict[str, float]]] = defaultdict(list)
+    suggested: dict[str, set[str]] = defaultdict(set)
+    gaps: dict[str, list[float]] = defaultdict(list)
+    curated_gaps: list[float] = []
+    rankers = {m: Ranker(index, weights, m, seed) for m in methods}
+    for query in queries:
+        detail = _query_detail(pool, query, curated_gaps)
+        vector = np.asarray(index.vectors.vectors[query.row])
+        q = Query(query.article, vector, query.exclude)
+        for method in methods:
+            ranked = rankers[method].rank(q, k)
+            ranked_ids = [ids[s.row] for s in ranked]
+            suggested[method].update(ranked_ids)
+            gaps[method].extend(abs(s.gap_days) for s in ranked if s.gap_days is not None)
+            row_all = _metric_row(ranked_ids, set(query.gold), ks)
+            all_rows[method].append(row_all)
+            entry: dict[str, Any] = {"all": row_all}
+            if query.reachable:
+                entry["reachable"] = _metric_row(ranked_ids, query.reachable, ks)
+                reachable_rows[method].append(entry["reachable"])
+            entry["ranked"] = [{"id": ids[s.row], "title": s.record["title"],
+                                "provider": (s.record.get("provider") or {}).get("name"),
+                                "relevant": ids[s.row] in query.gold,
+                                "gap_days": None if s.gap_days is None else round(s.gap_days, 2),
+                                "score": round(s.score, 4)} for s in ranked]
+            detail["methods"][method] = entry
+        per_query.append(detail)
+    gold_total = sum(len(q.gold) for q in queries)
+    reachable_total = sum(len(q.reachable) for q in queries)
+    main = f"ndcg@{k}"
+    summary = {m: {**_mean_rows(reachable_rows[m]),
+                   "coverage": metrics.catalogue_coverage(suggested[m], len(pool)),
+                   "median_gap_days": metrics.median(gaps[m])} for m in methods}
+    return {
+        "queries": len(queries),
+        "reachable_queries": sum(1 for q in queries if q.reachable),
+        "ceiling": reachable_total / gold_total if gold_total else 0.0,
+        "gold_items": gold_total,
+        "reachable_gold_items": reachable_total,
+        "pool": len(pool),
+        "k": k,
+        "ks": ks,
+        "methods": summary,
+        "all_queries": {m: _mean_rows(all_rows[m]) for m in methods},
+        "significance": _significance(methods, reachable_rows, main, "recommender"),
+        "per_topic": _per_topic(queries, per_query, methods, k),
+        "time_gaps": {"curated": curated_gaps, **{m: gaps[m] for m in methods}},
+        "per_query": per_query,
+    }
+
+
+def _query_detail(pool: Pool, query: EvalQuery, curated_gaps: list[float]) -> dict[str, Any]:
+    gold = []
+    published = query.article.published
+    for gold_id in query.gold:
+        row = pool.by_url.get(gold_id)
+        article = pool.candidates[row].article if row is not None else None
+        gap = None
+        if article is not None and article.published and published:
+            gap = (article.published - published).total_seconds() / DAY
+            curated_gaps.append(abs(gap))
+        title = article.title if article else next(
+            e.title for e in query.article.related if e.id == gold_id or gold_id in e.urls)
+        gold.append({"id": gold_id, "title": title, "reachable": gold_id in query.reachable,
+                     "gap_days": None if gap is None else round(gap, 2)})
+    return {"path": query.article.path, "id": query.article.id, "title": query.article.title,
+            "topic": query.topic,
+            "published": published.isoformat() if published else None,
+            "gold": gold, "methods": {}}
+
+
+def _significance(methods: Sequence[str], rows: dict[str, list[dict[str, float]]], metric: str,
+                  reference: str) -> dict[str, dict[str, Any]]:
+    """Each method's ``metric`` against the reference method's, paired by query."""
+    if reference not in methods:
+        return {}
+    base = [r[metric] for r in rows[reference]]
+    out = {}
+    for method in methods:
+        if method == reference:
+            continue
+        comparison = paired_comparison([r[metric] for r in rows[method]], base)
+        out[method] = {"metric": metric, "against": reference,
+                       "mean_difference": comparison.mean_difference,
+                       "ci95": [comparison.low, comparison.high],
+                       "p_value": comparison.p_value,
+                       "significant": comparison.significant}
+    return out
+
+
+def _per_topic(queries: list[EvalQuery], per_query: list[dict[str, Any]], methods: Sequence[str],
+               k: int) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for query, detail in zip(queries, per_query, strict=True):
+        if query.reachable:
+            grouped[query.topic].append(detail)
+    out = {}
+    for topic, details in sorted(grouped.items(), key=lambda item: -len(item[1])):
+        out[topic] = {"queries": len(details)}
+        for method in methods:
+            rows = [d["methods"][method]["reachable"] for d in details]
+            out[topic][method] = {key: float(np.mean([r[key] for r in rows]))
+                                  for key in (f"ndcg@{k}", f"recall@{k}")}
+    return out
