@@ -122,8 +122,9 @@ def split_front_matter(text: str) -> tuple[int, int]:
     return opening.end() + 1, closing.start()
 
 
-def read_text(path: Path) -> str:
+def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text, refusing what is not an article file: huge, binary or not UTF-8."""
+    path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

@@ -37,6 +37,17 @@ IndexOption = Annotated[Path, typer.Option("--index", help="Index directory.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail on the first broken file "
                                                              "instead of skipping it.")]
 DEFAULT_INDEX = Path("indexes/default")
+KOption = Annotated[int, typer.Option("-k", min=1, help="Suggestions per article.")]
+WindowDays = Annotated[float | None, typer.Option(
+    min=0, help="Only candidates published within N days of the article.")]
+OlderOnly = Annotated[bool, typer.Option(help="Only candidates published before the article.")]
+Topics = Annotated[list[str] | None, typer.Option(
+    "--topic", help="Only candidates with this topic (repeatable).")]
+ExcludeProviders = Annotated[list[str] | None, typer.Option(
+    "--exclude-provider", help="Never suggest this provider (name or domain; repeatable).")]
+ExcludeUrls = Annotated[list[str] | None, typer.Option(
+    "--exclude-url", help="Never suggest this URL (repeatable).")]
+MinScore = Annotated[float | None, typer.Option(help="Drop suggestions scoring below this.")]
 
 
 def err(message: str) -> None:
@@ -193,7 +204,7 @@ def suggest(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Article files or folders. Without any: --title/--excerpt, or stdin.")] = None,
     index: IndexOption = DEFAULT_INDEX,
-    k: Annotated[int, typer.Option("-k", min=1, help="Suggestions per article.")] = 5,
+    k: KOption = 5,
     output_format: Annotated[str, typer.Option("--format", "-f",
                                                help="yaml, json or table.")] = "yaml",
     write: Annotated[bool, typer.Option("--write", help="Write the related list into each "
@@ -202,18 +213,12 @@ def suggest(
                                                             "write nothing.")] = False,
     title: Annotated[str | None, typer.Option(help="Query title (no file needed).")] = None,
     excerpt: Annotated[str | None, typer.Option(help="Query excerpt.")] = None,
-    window_days: Annotated[float | None, typer.Option(
-        min=0, help="Only candidates published within N days of the article.")] = None,
-    older_only: Annotated[bool, typer.Option(help="Only candidates published before the "
-                                                  "article.")] = False,
-    topic: Annotated[list[str] | None, typer.Option(help="Only candidates with this topic "
-                                                         "(repeatable).")] = None,
-    exclude_provider: Annotated[list[str] | None, typer.Option(
-        help="Never suggest this provider (name or domain; repeatable).")] = None,
-    exclude_url: Annotated[list[str] | None, typer.Option(
-        help="Never suggest this URL (repeatable).")] = None,
-    min_score: Annotated[float | None, typer.Option(help="Drop suggestions scoring below "
-                                                         "this.")] = None,
+    window_days: WindowDays = None,
+    older_only: OlderOnly = False,
+    topic: Topics = None,
+    exclude_provider: ExcludeProviders = None,
+    exclude_url: ExcludeUrls = None,
+    min_score: MinScore = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each signal's share and the "
                                                             "shared words.")] = False,
     model: Annotated[str | None, typer.Option(help="Check the index was built with this "
@@ -303,6 +308,67 @@ def evaluate(
             err(f"Wrote {path}")
     err(f"Evaluated in {time.perf_counter() - started:.1f} s ({evaluation.encoded} texts "
         "encoded).")
+
+
+@app.command()
+@handles_errors
+def refresh(
+    paths: Annotated[list[Path], typer.Argument(help="The archive: feed files or folders.")],
+    index: IndexOption = DEFAULT_INDEX,
+    since: Annotated[str, typer.Option(help="Window: 7d, 48h, 2w, or a date YYYY-MM-DD.")
+                     ] = "7d",
+    relative_to: Annotated[str, typer.Option(help="A span counts back from the newest "
+                                                  "article (newest) or from now.")
+                           ] = "newest",
+    k: KOption = 5,
+    write: Annotated[bool, typer.Option("--write", help="Write the new lists into the "
+                                                        "files (atomically).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show a diff per changed "
+                                                            "article; write nothing.")] = False,
+    keep_curated: Annotated[bool, typer.Option(
+        "--keep-curated", help="Keep the entries already listed, in their order; append new "
+                               "ones up to k.")] = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")
+                             ] = "text",
+    window_days: WindowDays = None,
+    older_only: OlderOnly = False,
+    topic: Topics = None,
+    exclude_provider: ExcludeProviders = None,
+    exclude_url: ExcludeUrls = None,
+    min_score: MinScore = None,
+    strict: StrictOption = False,
+) -> None:
+    """Recompute the related lists of recently published articles (run after a rebuild)."""
+    import json
+
+    from recommender.refresh import refresh as run_refresh
+
+    if write and dry_run:
+        raise typer.BadParameter("choose one of --write and --dry-run")
+    if output_format not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--format")
+    started = time.perf_counter()
+    result = run_refresh(
+        paths, index, since, relative_to, k,
+        _filters(window_days, older_only, topic, exclude_provider, exclude_url, min_score),
+        write=write, keep_curated=keep_curated, strict=strict)
+    report_skipped(result.skipped)
+    summary = result.summary
+    if output_format == "json":
+        typer.echo(json.dumps({"summary": summary, "written": write,
+                               "articles": [a.as_dict() for a in result.articles]}, indent=2))
+        return
+    if dry_run:
+        for change in result.articles:
+            if change.changed:
+                typer.echo(change.diff, nl=False)
+    verb = "changed" if write else "would change"
+    typer.echo(f"{summary['considered']} articles published since {summary['window_start']}: "
+               f"{summary['changed']} {verb}, {summary['unchanged']} unchanged; "
+               f"{summary['entries_added']} entries added, {summary['entries_removed']} "
+               f"removed ({time.perf_counter() - started:.1f} s).")
+    if not write and not dry_run and summary["changed"]:
+        err("Nothing was written: add --write to apply, or --dry-run to see the changes.")
 
 
 def main() -> None:

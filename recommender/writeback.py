@@ -13,10 +13,16 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from recommender.articles import parse_front_matter, read_text, split_front_matter
+from recommender.articles import (
+    format_datetime,
+    parse_front_matter,
+    read_text,
+    split_front_matter,
+)
 from recommender.errors import ArticleError, RecommenderError
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
@@ -30,6 +36,10 @@ _ALWAYS_QUOTED = frozenset({"title", "excerpt", "webUrl", "url", "originalUrl", 
 def _scalar(value: Any, key: str = "") -> str:
     if value is None:
         return "null"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -55,13 +65,14 @@ def _render(value: Any, indent: int) -> list[str]:
                 empty = "[]" if item == [] else "{}" if item == {} else None
                 lines.append(f"{pad}{key}: {empty or _scalar(item, key)}")
     else:
+        dash = " " * (indent + 2) + "- "  # items' dash at indent + 2, their keys at indent + 4
         for item in value:
             if isinstance(item, dict) and item:
                 body = _render(item, indent + 4)
-                lines.append(f"{pad}  - {body[0].lstrip()}")  # "  - " is 4 wide, like body
+                lines.append(f"{dash}{body[0].lstrip()}")  # as wide as the body indent
                 lines.extend(body[1:])
             else:
-                lines.append(f"{pad}  - {_scalar(item)}")
+                lines.append(f"{dash}{_scalar(item)}")
     return lines
 
 
@@ -71,25 +82,52 @@ def render_related(entries: Sequence[dict[str, Any]], newline: str = "\n") -> st
     return newline.join(lines) + newline
 
 
+def _related_lines(text: str) -> tuple[int, int, list[str], int | None, int]:
+    """(front start, front end, front lines, first line of the block or None, end line)."""
+    start, end = split_front_matter(text)
+    lines = text[start:end].splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if re.match(r"related\s*:", line)), None)
+    last = len(lines)
+    if first is not None:
+        last = first + 1
+        while last < len(lines) and not _TOP_LEVEL.match(lines[last]):
+            last += 1
+        while last - 1 > first and not lines[last - 1].strip():
+            last -= 1  # blank lines before the next key stay where they are
+    return start, end, lines, first, last
+
+
 def replace_related(text: str, entries: Sequence[dict[str, Any]]) -> str:
     """``text`` with its front matter's ``related:`` block replaced (or added at the end)."""
-    start, end = split_front_matter(text)
+    start, end, lines, first, last = _related_lines(text)
     newline = "\r\n" if "\r\n" in text[:end] else "\n"
     front = text[start:end]
-    lines = front.splitlines(keepends=True)
     block = render_related(entries, newline)
-    first = next((i for i, line in enumerate(lines) if re.match(r"related\s*:", line)), None)
     if first is None:
         before = front if not front or front.endswith("\n") else front + newline
         if before.strip() and before.splitlines()[-1].strip():
             before += newline  # a blank line between sections, as the feed has
         return text[:start] + before + block + text[end:]
-    last = first + 1
-    while last < len(lines) and not _TOP_LEVEL.match(lines[last]):
-        last += 1
-    while last - 1 > first and not lines[last - 1].strip():
-        last -= 1  # blank lines before the next key stay where they are
     return text[:start] + "".join(lines[:first]) + block + "".join(lines[last:]) + text[end:]
+
+
+def append_related(text: str, entries: Sequence[dict[str, Any]]) -> str:
+    """``text`` with ``entries`` added after the existing items of its ``related:`` list;
+    the existing items stay byte for byte. ``entries`` must be the items to add only."""
+    start, end, lines, first, last = _related_lines(text)
+    items = [line for line in lines[first + 1:last] if line.lstrip().startswith("- ")] \
+        if first is not None else []
+    if not entries:
+        return text
+    if not items:  # no list yet (or a flow-style one): write the block
+        return replace_related(text, entries)
+    newline = "\r\n" if "\r\n" in text[:end] else "\n"
+    dash = len(items[0]) - len(items[0].lstrip())  # the file's own list indentation
+    added = _render(list(entries), dash - 2)
+    tail = "".join(lines[:last])
+    tail += "" if tail.endswith("\n") else newline
+    return text[:start] + tail + newline.join(added) + newline + "".join(lines[last:]) + \
+        text[end:]
 
 
 def _check(old: str, new: str, path: Path, count: int) -> None:
@@ -123,14 +161,20 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def write_related(path: str | os.PathLike[str], entries: Sequence[dict[str, Any]],
-                  dry_run: bool = False) -> str:
+                  dry_run: bool = False, append: bool = False) -> str:
     """Write ``entries`` as the ``related:`` list of the file at ``path``.
 
+    With ``append``, ``entries`` is the whole new list but begins with the file's current
+    entries, which are kept byte for byte; only the rest is written after them.
     Returns a unified diff of the change ('' if none). With ``dry_run`` nothing is written.
     """
     path = Path(path)
     old = read_text(path)
-    new = replace_related(old, entries)
+    if append:
+        current = parse_front_matter(old, path).get("related") or []
+        new = append_related(old, list(entries)[len(current):])
+    else:
+        new = replace_related(old, entries)
     if new == old:
         return ""
     _check(old, new, path, len(entries))
