@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,8 +107,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
         try:
             os.link(file, target / file.name)  # generations share the 90 MB model file
         except OSError:
-            import shutil
-
             shutil.copy2(file, target / file.name)
 
 

@@ -260,7 +260,7 @@ def new_generation(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 def _remove_old_generations(path: Path, keep: set[str]) -> None:
     for old in path.parent.glob(f".{path.name}@*"):
-        if old.name in keep or old.name.endswith(".lock"):
+        if old.name in keep:
             continue
         if old.is_symlink():
             old.unlink(missing_ok=True)

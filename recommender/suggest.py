@@ -219,8 +219,9 @@ class Ranker:
         never one article twice."""
         allowed = self.allowed(query, filters)
         bm25_all = self.index.bm25.scores(query.article.text)
-        # The query's own row (if it is in the index) is its best lexical and dense match.
-        for row in np.union1d(top_rows(bm25_all, 3), self.index.vectors.search(query.vector, 3)):
+        # The query's own row, if it is in the index, is among its best lexical matches; it
+        # must not set the BM25 scale (the walk below skips it wherever it ranks).
+        for row in top_rows(np.where(allowed, bm25_all, -1.0), 3):
             if self._is_query(self.index.records[int(row)], query):
                 allowed[row] = False
         depth = max(4 * k, 200)
