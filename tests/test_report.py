@@ -1,0 +1,229 @@
+"""The HTML report: self-contained, escaped, ordered, robust to missing parts."""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from recommender.report_html import html_report
+
+EVIL = 'Chips <script>alert("x")</script> & "quotes" rise'
+METHODS = ("recommender", "dense", "bm25")
+# nDCG@10 per query (reachable) and method: the product is worst on "Quiet harbour".
+NDCG = {"Quiet harbour": (0.2, 0.6, 0.4), EVIL: (0.9, 0.7, 0.8),
+        "Port strike ends": (0.5, 0.5, 0.3)}
+VOID = {"meta", "br", "hr", "img", "input", "link", "circle", "rect", "line", "polyline", "path"}
+
+
+def _metrics(ndcg: float) -> dict[str, float]:
+    row = {}
+    for k in (1, 5, 10):
+        row.update({f"recall@{k}": ndcg, f"precision@{k}": ndcg / 2, f"ndcg@{k}": ndcg,
+                    f"map@{k}": ndcg / 3, f"hit_rate@{k}": 1.0})
+    return {**row, "mrr": ndcg}
+
+
+def _ranked(query: int, method: str) -> list[dict[str, Any]]:
+    # The second suggestion is the query's reachable curated item.
+    return [{"id": f"https://news.example/{query}/" + ("gold/a" if i == 2 else f"{method}/{i}"),
+             "title": f"{method} pick {i}",
+             "provider": "Wire & Co", "relevant": i == 2, "gap_days": i - 1.5, "score": 1 / i}
+            for i in range(1, 4)]
+
+
+def _query(index: int, title: str) -> dict[str, Any]:
+    gold = [{"id": f"https://gone.example/{index}", "title": f"Gone {index}",
+             "reachable": False, "gap_days": None},
+            {"id": f"https://news.example/{index}/gold/a", "title": f"Curated {index} <a>",
+             "reachable": True, "gap_days": 0.5}]
+    methods = {m: {"all": _metrics(NDCG[title][i] / 2), "reachable": _metrics(NDCG[title][i]),
+                   "ranked": _ranked(index, m)} for i, m in enumerate(METHODS)}
+    return {"path": f"data/{index}.md", "id": f"https://news.example/query/{index}",
+            "title": title, "topic": "Ports" if index else "Chips & <Silicon>",
+            "published": f"2026-03-0{index + 1}T10:00:00+00:00", "gold": gold, "methods": methods}
+
+
+@pytest.fixture()
+def results() -> dict[str, Any]:
+    summary = {m: {**_metrics(sum(v[i] for v in NDCG.values()) / 3),
+                   "coverage": 0.5 + i / 10, "median_gap_days": 3.0 - i}
+               for i, m in enumerate(METHODS)}
+    return {
+        "queries": 3, "reachable_queries": 3, "ceiling": 0.5, "gold_items": 6,
+        "reachable_gold_items": 3, "pool": 40, "k": 10, "ks": [1, 5, 10],
+        "methods": summary,
+        "all_queries": {m: {key: v / 2 for key, v in row.items()
+                            if key not in ("coverage", "median_gap_days")}
+                        for m, row in summary.items()},
+        "significance": {m: {"metric": "ndcg@10", "against": "recommender",
+                             "mean_difference": -0.1, "ci95": [-0.2, 0.05], "p_value": 0.2,
+                             "significant": False} for m in METHODS[1:]},
+        "per_topic": {"Ports": {"queries": 2, **{m: {"ndcg@10": 0.4, "recall@10": 0.5}
+                                                 for m in METHODS}},
+                      "Chips & <Silicon>": {"queries": 1, **{m: {"ndcg@10": 0.9,
+                                                                 "recall@10": 1.0}
+                                                             for m in METHODS}}},
+        "time_gaps": {"curated": [0.5, 1.5, 6.0], "recommender": [0.2, 2.0, 40.0],
+                      "dense": [100.0, 3.0], "bm25": []},
+        "per_query": [_query(i, title) for i, title in enumerate(NDCG)],
+        "corpus": ["data/"], "model": "hashing <test>",
+    }
+
+
+def _section(page: str, anchor: str) -> str:
+    start = page.index(f'<section id="{anchor}">')
+    return page[start:page.index("</section>", start)]
+
+
+def _data_strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _data_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _data_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+class _Balance(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+
+
+def test_page_is_self_contained(results) -> None:
+    page = html_report(results)
+    assert page.startswith("<!DOCTYPE html>")
+    lowered = page.lower()
+    for needle in ("<script", "<link", "src=", "@import", "url(", "<iframe", "<img"):
+        assert needle not in lowered
+    # Any http(s) left once every data-derived string is removed would be a resource.
+    for text in sorted(set(_data_strings(results)), key=len, reverse=True):
+        page = page.replace(html.escape(text, quote=True), "")
+    assert "http://" not in page and "https://" not in page
+
+
+def test_data_strings_are_escaped(results) -> None:
+    page = html_report(results)
+    assert "<script>" not in page and "<Silicon>" not in page and "Curated 0 <a>" not in page
+    assert html.escape(EVIL, quote=True) in page
+    assert "Chips &amp; &lt;Silicon&gt;" in page
+    assert "hashing &lt;test&gt;" in page
+
+
+def test_markup_is_balanced(results) -> None:
+    parser = _Balance()
+    parser.feed(html_report(results))
+    assert parser.errors == [] and parser.stack == []
+
+
+def test_worst_queries_lowest_ndcg_first(results) -> None:
+    worst = _section(html_report(results), "worst")
+    positions = [worst.index(html.escape(t, quote=True)) for t in
+                 ("Quiet harbour", "Port strike ends", EVIL)]
+    assert positions == sorted(positions)
+    # The curated list marks what was found and greys what nobody could find.
+    assert "suggested at #2" in worst and 'class="unreachable"' in worst
+    # Per query: the found curated item and the relevant suggestion.
+    assert worst.count('<li class="hit">') == 2 * 3
+    # Found items are listed first, unreachable ones last.
+    first = worst.index("Curated 0 &lt;a&gt;")
+    assert first < worst.index("Gone 0") < worst.index("Curated 1 &lt;a&gt;")
+
+
+def test_worst_queries_fall_back_to_the_first_method(results) -> None:
+    for method in ("recommender",):
+        del results["methods"][method], results["all_queries"][method]
+        for detail in results["per_query"]:
+            del detail["methods"][method]
+    results["significance"] = {}
+    worst = _section(html_report(results), "worst")
+    assert "dense top 3" in worst
+    # dense: Port strike ends (0.5) < Quiet harbour (0.6) < EVIL (0.7).
+    assert worst.index("Port strike ends") < worst.index("Quiet harbour")
+
+
+def test_every_method_is_in_every_legend(results) -> None:
+    page = html_report(results)
+    legends = re.findall(r'<ul class="legend".*?</ul>', page, flags=re.S)
+    assert len(legends) >= 2
+    for legend in legends:
+        for method in METHODS:
+            assert f"</span>{method}</li>" in legend
+
+
+def test_best_value_per_column_is_bold(results) -> None:
+    table = _section(html_report(results), "summary").split("</table>")[0]
+    rows = {m: row for row in table.split("<tr") for m in METHODS if f"</span>{m}<" in row}
+    cells = {m: re.findall(r"<td>(.*?)</td>", row)[1:] for m, row in rows.items()}
+    # Column 0 is nDCG@10: dense has the best mean (0.6); median gap (last): bm25 has 1.0.
+    assert cells["dense"][0] == "<strong>0.600</strong>"
+    assert cells["recommender"][0] == "0.533" and cells["bm25"][0] == "0.500"
+    assert cells["bm25"][-1] == "<strong>1.0</strong>" and cells["dense"][-1] == "2.0"
+    # Coverage has no best.
+    assert not any("<strong>" in c for m in METHODS for c in cells[m][-2:-1])
+
+
+def test_significance_verdicts(results) -> None:
+    section = _section(html_report(results), "significance")
+    assert section.count("No clear difference") == 2
+    results["significance"]["dense"].update(mean_difference=-0.3, ci95=[-0.4, -0.2],
+                                            p_value=0.00005, significant=True)
+    section = _section(html_report(results), "significance")
+    assert "recommender is better" in section and "&lt; 0.001" in section
+
+
+def test_charts_have_a_series_per_method(results) -> None:
+    page = html_report(results)
+    charts = _section(page, "cutoffs")
+    assert charts.count("<svg") == 2 and charts.count("<polyline") == 2 * len(METHODS)
+    for label in ("k = 1", "k = 5", "k = 10", "Recall@k", "nDCG@k"):
+        assert label in charts
+    gaps = _section(page, "gaps")
+    assert "curated lists" in gaps and "No dated items." in gaps  # bm25 has no gaps
+    topics = _section(page, "topics")
+    assert topics.index("Ports") < topics.index("Chips &amp;")  # larger group first
+    assert "2 queries" in topics and "1 query" in topics
+
+
+def test_missing_optional_parts_do_not_crash(results) -> None:
+    single = copy.deepcopy(results)
+    for key in ("methods", "all_queries"):
+        single[key] = {"dense": single[key]["dense"]}
+    for key in ("significance", "per_topic", "time_gaps", "per_query", "corpus", "model"):
+        single.pop(key)
+    page = html_report(single)
+    assert "No paired comparison" in page and "dense" in page
+    # One method: nothing to be best at; not the product, so no product tag.
+    assert "<strong>" not in _section(page, "summary") and 'class="tag"' not in page
+    bare = html_report({"queries": 0, "reachable_queries": 0, "ceiling": 0.0, "pool": 0,
+                        "k": 6, "ks": [1, 5, 6], "methods": {}})
+    assert "No metrics in these results" in bare and "nDCG@6" in bare
+
+
+def test_other_cutoffs_and_missing_values(results) -> None:
+    results["k"], results["ks"] = 6, [1, 5, 6]
+    results["methods"]["dense"]["median_gap_days"] = None
+    results["methods"]["bm25"]["median_gap_days"] = float("nan")
+    page = html_report(results)
+    assert "nDCG@6" in page and "k = 6" in page and "–" in _section(page, "summary")
+
+
+def test_output_is_deterministic(results) -> None:
+    assert html_report(results) == html_report(copy.deepcopy(results))
