@@ -135,3 +135,22 @@ def test_python_dash_m_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "recommender", "--help"], capture_output=True,
                          text=True, check=True)
     assert "suggest" in out.stdout and "build" in out.stdout
+
+
+def test_evaluate_prints_the_table_and_writes_the_report(index: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = run("evaluate", DATA, "--index", index, "--out", out, "--methods",
+                 "recommender,dense,recency")
+    assert result.exit_code == 0, result.output
+    assert "| method | ndcg@10 |" in result.stdout and "| recency |" in result.stdout
+    assert "0 texts encoded" in result.stderr  # every vector came from the index
+    payload = json.loads((out / "results.json").read_text())
+    assert {"queries", "reachable_queries", "ceiling", "k", "methods"} <= set(payload)
+    assert set(payload["methods"]) == {"recommender", "dense", "recency"}
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_evaluate_without_curated_lists_exits_1(index: Path) -> None:
+    result = run("evaluate", DATA / "new", "--index", index)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no articles with curated related lists")

@@ -64,3 +64,18 @@ def test_onnx_vectors_match_sentence_transformers(default_index: Path) -> None:
 def test_rebuild_reuses_every_vector(default_index: Path) -> None:
     result = build_index([DATA], default_index)
     assert result.encoded == 0 and result.reused == result.manifest["count"]
+
+
+def test_without_onnx_export_queries_fall_back_and_say_so(tmp_path, monkeypatch) -> None:
+    import recommender.build
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("exporter missing")
+
+    monkeypatch.setattr(recommender.build, "export_onnx", unavailable)
+    result = build_index([DATA / "new"], tmp_path / "ix")
+    assert result.manifest["query_encoder"] == "sentence-transformers"
+    assert any("ONNX export failed" in note for note in result.notes)
+    encoder, note = load_index(tmp_path / "ix").query_encoder()
+    assert "sentence-transformers" in note
+    assert encoder.encode(["a query"]).shape == (1, 384)
