@@ -75,6 +75,8 @@ class Article:
     topics: tuple[str, ...] = ()
     quality: float | None = None
     images: tuple[dict[str, Any], ...] = ()
+    amp_urls: tuple[tuple[str, str], ...] = ()
+    """(field, URL) for ``ampWebUrl`` / ``cdnAmpWebUrl`` as written, to write them back."""
     aliases: tuple[str, ...] = ()
     path: str | None = None
     related: tuple[Article, ...] = field(default=(), repr=False)
@@ -97,6 +99,7 @@ class Article:
             out["publishedDateTime"] = format_datetime(self.published)
         if self.url:
             out["webUrl"] = self.url
+        out.update(self.amp_urls)
         out["type"] = "article"
         if self.provider or self.domain:
             out["provider"] = {k: v for k, v in (("name", self.provider),
@@ -268,6 +271,8 @@ def article_from_fields(fields: Mapping[str, Any], path: str | None = None) -> A
         topics=_topics(fields),
         quality=_number(fields, "quality"),
         images=_images(fields),
+        amp_urls=tuple((key, value) for key in ("ampWebUrl", "cdnAmpWebUrl")
+                       if (value := _optional_text(fields, key))),
         aliases=tuple(a for a in aliases if a != identity),
         path=path,
         related=tuple(related),

@@ -84,6 +84,8 @@ def record_candidate(record: dict[str, Any]) -> Candidate:
         topics=tuple(record.get("topics", ())),
         quality=record.get("quality"),
         images=tuple(record.get("images", ())),
+        amp_urls=tuple((key, record[key]) for key in ("ampWebUrl", "cdnAmpWebUrl")
+                       if key in record),
         aliases=tuple(record.get("aliases", ())),
         path=record.get("path"),
     )

@@ -113,8 +113,8 @@ class Suggestion:
 
     def entry(self) -> dict[str, Any]:
         """The suggestion as a ``related:`` entry in the feed's schema."""
-        keys = ("title", "excerpt", "publishedDateTime", "webUrl", "type", "provider",
-                "quality", "images")
+        keys = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
+                "type", "provider", "quality", "images")
         return {key: self.record[key] for key in keys if key in self.record}
 
     def explanation(self) -> dict[str, Any]:

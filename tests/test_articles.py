@@ -51,6 +51,7 @@ def test_article_fields(tmp_path: Path) -> None:
     assert article.provider == "One" and article.domain == "one.example"
     assert article.text == "Title. Excerpt here"
     assert article.entry()["publishedDateTime"] == "2023-07-03T11:07:00-07:00"
+    assert article.entry()["ampWebUrl"] == "https://one.example/amp/story"  # written back as is
 
 
 def test_quoted_and_naive_dates(tmp_path: Path) -> None:
