@@ -265,7 +265,7 @@ class Ranker:
                 bm25_rank=1 + int((bm25_all[allowed] > bm25_all[row]).sum()),
                 gap_days=None if math.isnan(gap_days) else gap_days,
                 time_factor=float(factors[position]),
-                contributions={k: float(v[position]) for k, v in contributions.items()},
+                contributions={name: float(v[position]) for name, v in contributions.items()},
                 shared_words=list(dict.fromkeys(w for w in query_words if w in words))[:10],
             ))
         return taken
