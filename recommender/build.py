@@ -155,7 +155,8 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
                 np.array([published_seconds(a) for a in articles], dtype=np.float64))
         records = [article_record(c, h) for c, h in zip(pool.candidates, hashes, strict=True)]
         content = write_records(folder, records)
-        vector_index = write_faiss(vectors, folder, choose_kind(len(vectors), kind))
+        vector_index = {**write_faiss(vectors, folder, choose_kind(len(vectors), kind)),
+                        "requested": kind}
         build_bm25([a.text for a in articles], folder / "bm25")
         manifest = write_manifest(
             folder,
@@ -226,8 +227,13 @@ def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
     source = current.manifest["model"]["source"]
     reference = encoder or load_encoder(None if source == "default" else source)
     sources = list(dict.fromkeys([*current.manifest["sources"], *(str(p) for p in paths)]))
+    # Keep the index's own choices: its vector index kind ("auto" may now pick HNSW) and
+    # whether it has an ONNX export.
+    vector_index = current.manifest["vector_index"]
+    backend = "sentence-transformers" if current.manifest["query_encoder"] == \
+        "sentence-transformers" else "auto"
     manifest, encoded, notes = write_pool(
         pool, index, reference, sources, current, batch_size,
-        current.manifest["vector_index"]["kind"], "auto", progress, source)
+        vector_index.get("requested", vector_index["kind"]), backend, progress, source)
     return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
                        loaded.errors, pool.duplicates, notes)

@@ -5,6 +5,7 @@
     manifest.json      format version, model identity, dimension, counts, sources, content hash
     candidates.jsonl   one JSON object per row: id, kind (file/stub), path, mentioned_by,
                        content hash, and the article's fields in the feed's schema
+    offsets.npy        int64 byte offset of each row in candidates.jsonl (and its size)
     vectors.npy        float32 (rows x dim), L2-normalised embeddings of title + excerpt
     published.npy      float64 publication time per row (Unix seconds, NaN if unknown)
     faiss.index        FAISS index over vectors.npy (IndexFlatIP, or IndexHNSWFlat when large)
@@ -28,7 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
@@ -99,9 +100,13 @@ class Records:
         with open(path, "rb") as handle:
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(
                 handle.fileno()).st_size else b""
-        ends = np.flatnonzero(np.frombuffer(self._data, dtype=np.uint8) == 10)
-        self._starts = np.concatenate(([0], ends[:-1] + 1))
-        self._ends = ends
+        offsets_path = path.with_name("offsets.npy")
+        if offsets_path.is_file():
+            offsets = np.load(offsets_path, mmap_mode="r")
+        else:  # an index written before offsets.npy: find the line ends
+            ends = np.flatnonzero(np.frombuffer(self._data, dtype=np.uint8) == 10)
+            offsets = np.concatenate(([0], ends + 1))
+        self._starts, self._ends = offsets[:-1], offsets[1:] - 1
         self._cache: dict[int, dict[str, Any]] = {}
 
     def __len__(self) -> int:
@@ -127,6 +132,7 @@ class Index:
     vectors: VectorIndex
     records: Records
     published: np.ndarray
+    _query_encoder: tuple[Encoder, str | None] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -155,8 +161,14 @@ class Index:
     def query_encoder(self, model: str | None = None) -> tuple[Encoder, str | None]:
         """The encoder for queries against this index, and a note if it is the slow one.
 
-        ``model`` (a name or folder) must be the model the index was built with.
+        ``model`` (a name or folder) must be the model the index was built with. The encoder
+        is loaded once per index.
         """
+        if self._query_encoder is None or model is not None:
+            self._query_encoder = self._load_query_encoder(model)
+        return self._query_encoder
+
+    def _load_query_encoder(self, model: str | None) -> tuple[Encoder, str | None]:
         built = self.manifest["model"]
         if model is not None:
             _, folder = resolve_model(model)
@@ -272,9 +284,12 @@ def _remove_old_generations(path: Path, keep: set[str]) -> None:
 
 def write_records(folder: Path, records: list[dict[str, Any]]) -> str:
     """Write ``candidates.jsonl``; returns the SHA-256 of its bytes (the content hash)."""
-    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    encoded = data.encode("utf-8")
+    lines = [(json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8") for r in records]
+    encoded = b"".join(lines)
     (folder / "candidates.jsonl").write_bytes(encoded)
+    # Where each row starts (and the file ends): a query reads only its top rows.
+    offsets = np.concatenate(([0], np.cumsum([len(line) for line in lines], dtype=np.int64)))
+    np.save(folder / "offsets.npy", offsets)
     return hashlib.sha256(encoded).hexdigest()
 
 

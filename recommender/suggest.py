@@ -209,6 +209,8 @@ class Ranker:
         return record["id"] in urls or any(a in urls for a in record.get("aliases", ()))
 
     def _candidate_rows(self, query: Query, bm25: np.ndarray, depth: int) -> np.ndarray:
+        """Rows worth scoring: all of them for an exact index, else the union of the HNSW
+        and BM25 neighbourhoods of ``depth`` rows each."""
         if self.index.vectors.kind == "exact":
             return np.arange(len(self.index))
         dense = self.index.vectors.search(query.vector, depth)
@@ -224,50 +226,66 @@ class Ranker:
         for row in top_rows(np.where(allowed, bm25_all, -1.0), 3):
             if self._is_query(self.index.records[int(row)], query):
                 allowed[row] = False
+        bm25_max = float(bm25_all[allowed].max(initial=0.0)) or 1.0
+        exact = self.index.vectors.kind == "exact"
+        # One product over the (memory-mapped) matrix; indexing it by rows would copy it.
+        cosine_all = self.index.vectors.scores(query.vector) if exact else None
         depth = max(4 * k, 200)
         while True:
             rows = self._candidate_rows(query, bm25_all, depth)
             rows = rows[allowed[rows]]
-            taken = self._walk(query, rows, bm25_all, allowed, k, filters)
+            cosine = cosine_all[rows] if cosine_all is not None else \
+                self.index.vectors.scores(query.vector, rows)
+            gap = (self.index.published[rows] - query.seconds) / DAY \
+                if query.seconds is not None else np.full(len(rows), np.nan)
+            parts = signal_scores(self.method, cosine, bm25_all[rows] / bm25_max, gap,
+                                  self.weights, self.random)
+            score = sum(parts.values())
+            taken = self._walk(query, rows, score, parts, cosine, gap, bm25_all, allowed, k,
+                               filters)
             if len(taken) >= k or len(rows) == int(allowed.sum()) or depth >= len(self.index):
                 return taken
             depth *= 4
 
-    def _walk(self, query: Query, rows: np.ndarray, bm25_all: np.ndarray, allowed: np.ndarray,
-              k: int, filters: Filters) -> list[Suggestion]:
-        cosine = self.index.vectors.scores(query.vector, rows)
-        bm25 = bm25_all[rows]
-        bm25_max = float(bm25_all[allowed].max(initial=0.0)) or 1.0
-        gap = (self.index.published[rows] - query.seconds) / DAY if query.seconds is not None \
-            else np.full(len(rows), np.nan)
-        contributions = signal_scores(self.method, cosine, bm25 / bm25_max, gap, self.weights,
-                                      self.random)
-        score = sum(contributions.values())
-        factors = time_factor(gap, self.weights)
+    def _walk(self, query: Query, rows: np.ndarray, score: np.ndarray,
+              parts: dict[str, np.ndarray], cosine: np.ndarray, gap: np.ndarray,
+              bm25_all: np.ndarray, allowed: np.ndarray, k: int,
+              filters: Filters) -> list[Suggestion]:
+        """Take rows best first, skipping the query and repeats, until ``k`` are taken.
+
+        Only a slice of the best rows is sorted at a time: k is small, the index is not.
+        """
         seen = {same_article_key(query.article.title, query.article.provider)}
         taken: list[Suggestion] = []
         query_words = tokenize(query.article.text)
-        for position in np.lexsort((rows, -score)):
-            if len(taken) == k or (filters.min_score is not None
-                                   and score[position] < filters.min_score):
-                break
-            row = int(rows[position])
-            record = self.index.records[row]
-            key = same_article_key(record["title"], (record.get("provider") or {}).get("name"))
-            if key in seen or self._is_query(record, query):
-                continue
-            seen.add(key)
-            words = set(tokenize(f"{record['title']}. {record.get('excerpt', '')}"))
-            gap_days = float(gap[position])
-            taken.append(Suggestion(
-                row=row, record=record, score=float(score[position]),
-                cosine=float(cosine[position]), bm25=float(bm25[position]),
-                bm25_rank=1 + int((bm25_all[allowed] > bm25_all[row]).sum()),
-                gap_days=None if math.isnan(gap_days) else gap_days,
-                time_factor=float(factors[position]),
-                contributions={name: float(v[position]) for name, v in contributions.items()},
-                shared_words=list(dict.fromkeys(w for w in query_words if w in words))[:10],
-            ))
+        factors = time_factor(gap, self.weights)
+        walked, width = 0, 4 * k + 16
+        while walked < len(score):
+            width = min(width, len(score))
+            for position in top_rows(score, width)[walked:]:
+                if filters.min_score is not None and score[position] < filters.min_score:
+                    return taken
+                row = int(rows[position])
+                record = self.index.records[row]
+                key = same_article_key(record["title"],
+                                       (record.get("provider") or {}).get("name"))
+                if key in seen or self._is_query(record, query):
+                    continue
+                seen.add(key)
+                words = set(tokenize(f"{record['title']}. {record.get('excerpt', '')}"))
+                gap_days = float(gap[position])
+                taken.append(Suggestion(
+                    row=row, record=record, score=float(score[position]),
+                    cosine=float(cosine[position]), bm25=float(bm25_all[row]),
+                    bm25_rank=1 + int((bm25_all[allowed] > bm25_all[row]).sum()),
+                    gap_days=None if math.isnan(gap_days) else gap_days,
+                    time_factor=float(factors[position]),
+                    contributions={name: float(v[position]) for name, v in parts.items()},
+                    shared_words=list(dict.fromkeys(w for w in query_words if w in words))[:10],
+                ))
+                if len(taken) == k:
+                    return taken
+            walked, width = width, width * 4
         return taken
 
 

@@ -17,7 +17,7 @@ from recommender.store import load_index
 def test_index_directory_is_readable(built, archive: Path) -> None:
     files = sorted(p.name for p in built.folder.iterdir())
     assert files == ["bm25", "candidates.jsonl", "faiss.index", "manifest.json",
-                     "published.npy", "vectors.npy"]
+                     "offsets.npy", "published.npy", "vectors.npy"]
     manifest = json.loads((built.folder / "manifest.json").read_text())
     assert manifest["count"] == 7 and manifest["files"] == 6 and manifest["stubs"] == 1
     assert manifest["model"]["name"] == "hashing" and manifest["dim"] == 256
@@ -27,6 +27,10 @@ def test_index_directory_is_readable(built, archive: Path) -> None:
     assert vectors.shape == (7, 256)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     records = [json.loads(line) for line in (built.folder / "candidates.jsonl").open()]
+    offsets = np.load(built.folder / "offsets.npy")
+    data = (built.folder / "candidates.jsonl").read_bytes()
+    assert offsets[-1] == len(data) and json.loads(data[offsets[3]:offsets[4]]) == records[3]
+    assert [built.records[i] for i in range(7)] == records
     assert {r["kind"] for r in records} == {"file", "stub"}
     assert all({"id", "hash", "title", "mentioned_by"} <= set(r) for r in records)
 

@@ -137,3 +137,27 @@ def test_batch_queries_match_single_queries(built, archive) -> None:
     singles = [suggest(built, [a], k=3)[0] for a in articles]
     assert [titles(r) for r in batch] == [titles(r) for r in singles]
     assert np.isfinite([s.score for r in batch for s in r]).all()
+
+
+def test_walk_goes_past_many_reposts_of_one_story(tmp_path, encoder) -> None:
+    folder = tmp_path / "reposts"
+    for i in range(60):  # one wire story re-posted 60 times by the same provider
+        feed_file(folder, f"w{i}.md", "Port drones banned at night", "The port bans drones.",
+                  "2026-01-01T10:00:00Z", f"https://wire.example/{i}", "Wire")
+    feed_file(folder, "other.md", "Harbor lights festival returns", "Lanterns at the port.",
+              "2025-01-01T10:00:00Z", "https://x.example/lights", "X")
+    build_index([folder], tmp_path / "ix", encoder=encoder)
+    from recommender.articles import Article
+
+    query = Article(id="query:", title="Night drone ban at the port")
+    [result] = suggest(load_index(tmp_path / "ix"), [query], k=2)
+    assert titles(result) == ["Port drones banned at night", "Harbor lights festival returns"]
+
+
+def test_add_keeps_the_requested_vector_index_kind(built, tmp_path, encoder) -> None:
+    from recommender.build import add_to_index
+
+    new = feed_file(tmp_path / "n", "n.md", "Another article", url="https://x.example/n")
+    result = add_to_index([new], built.folder.parent / "default", encoder=encoder)
+    assert result.manifest["vector_index"]["requested"] == "auto"
+    assert result.manifest["vector_index"]["kind"] == "exact"
