@@ -153,3 +153,20 @@ def test_whole_corpus_loads_with_none_skipped(corpus: Path) -> None:
     files = [p for p in corpus.rglob("*.md") if p.name != "README.md"]
     assert len(result.articles) == len(files)
     assert all(a.published is not None and a.published.tzinfo for a in result.articles)
+
+
+def test_parallel_parsing_gives_the_same_result(tmp_path: Path, monkeypatch) -> None:
+    import recommender.articles as articles
+
+    for i in range(40):
+        feed_file(tmp_path, f"{i:02d}.md", f"Title {i}", f"Excerpt {i}", "2026-01-01T00:00:00Z",
+                  f"https://x.example/{i}")
+    (tmp_path / "bad.md").write_text("---\nexcerpt: no title\n---\n")
+    serial = load_articles(tmp_path)
+    monkeypatch.setattr(articles, "PARALLEL_FROM", 10)
+    parallel = load_articles(tmp_path)
+    assert parallel.articles == serial.articles
+    assert [(e.path, e.reason) for e in parallel.errors] == [(e.path, e.reason)
+                                                             for e in serial.errors]
+    with pytest.raises(ArticleError, match="no title"):
+        load_articles(tmp_path, strict=True)
