@@ -568,6 +568,14 @@ def footnotes(rows: list[Row], ann: list[dict[str, Any]], st_max: int | None) ->
         notes.append("add 10 on the sentence-transformers indexes exported the model to ONNX "
                      "(add_to_index always uses backend 'auto'), so that time includes an "
                      "export and the index switched to the fast path.")
+    from recommender.index import EXACT_LIMIT
+
+    crossed = [f"{label(r.size)} {r.path}" for r in rows if not r.skipped and
+               r.build.get("count", 0) <= EXACT_LIMIT < r.add.get("count", 0)]
+    if crossed:
+        notes.append(f"add 10 at {', '.join(crossed)} takes the index past {EXACT_LIMIT:,} "
+                     "articles, so it builds the HNSW graph over every vector once; later "
+                     "adds append to that graph.")
     disturbed = [f"{label(r.size)} {r.path}: {', '.join(r.disturbed)}" for r in rows
                  if r.disturbed]
     if disturbed:
@@ -629,6 +637,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Vectors for the approximate-search table (0: skip).")
     parser.add_argument("--encode-sample", type=int, default=4000,
                         help="Texts for the raw encoder measurement (at most the archive).")
+    parser.add_argument("--resume", type=Path, default=None, metavar="RESULTS_JSON",
+                        help="Continue an interrupted run: keep the rows its results file "
+                             "already holds (same machine) and measure the rest into it.")
     parser.add_argument("--quick", action="store_true",
                         help="Smoke run: 1k articles, ONNX only, 10k search vectors.")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
@@ -654,13 +665,18 @@ def run(args: argparse.Namespace) -> None:
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = workdir / f"results-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    results = args.resume or workdir / f"results-{time.strftime('%Y%m%dT%H%M%S')}.json"
     log(machine_line() + f" Load average {os.getloadavg()[0]:.2f}.")
     new = new_articles(workdir)
+    done = resumed(args.resume) if args.resume else {}
     rows: list[Row] = []
     for size in sizes:
         archive = ensure_archive(workdir, str(size), size, ARCHIVE_SEED)
         for path in paths:
+            if (size, path) in done:
+                rows.append(done[(size, path)])
+                log(f"{size} {path}: kept from {args.resume}")
+                continue
             if path == "sentence-transformers" and args.st_max is not None and \
                     size > args.st_max:
                 rows.append(Row(size, path, skipped="--st-max"))
@@ -673,6 +689,16 @@ def run(args: argparse.Namespace) -> None:
     print(report(rows, ann, args.st_max), flush=True)
     log(f"done in {(time.perf_counter() - started) / 60:.1f} min; raw results in "
         f"{results}")
+
+
+def resumed(results: Path) -> dict[tuple[int, str], Row]:
+    """The complete rows of an interrupted run's results file, by (size, path)."""
+    data = json.loads(results.read_text())
+    if data["machine"] != machine_line():
+        raise SystemExit(f"{results} was measured on another machine or software versions:\n"
+                         f"  {data['machine']}\n  now: {machine_line()}")
+    rows = [Row(**r) for r in data["rows"]]
+    return {(r.size, r.path): r for r in rows if r.skipped or r.add}
 
 
 def save(results: Path, rows: list[Row], ann: list[dict[str, Any]]) -> None:

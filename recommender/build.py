@@ -27,7 +27,7 @@ from recommender.embedding import (
     load_encoder,
 )
 from recommender.errors import ArticleError, RecommenderError
-from recommender.index import choose_kind, write_faiss
+from recommender.index import FAISS_FILE, HNSW_INFO, choose_kind, write_faiss
 from recommender.lexical import build_bm25
 from recommender.pool import Pool, build_pool
 from recommender.store import (
@@ -62,11 +62,31 @@ def content_hash(fingerprint: str, text: str) -> str:
     return hashlib.sha1(f"{fingerprint}\n{text}".encode()).hexdigest()
 
 
-def cached_vectors(index: Index | None, fingerprint: str) -> dict[str, np.ndarray]:
-    """Vectors an index already holds, by content hash (none if built with another model)."""
+def cached_vectors(index: Index | None, fingerprint: str,
+                   hashes: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Vectors an index already holds, by content hash (none if built with another model).
+
+    ``hashes`` are the index's row hashes, when the caller has read them already.
+    """
     if index is None or index.manifest["model"]["fingerprint"] != fingerprint:
         return {}
-    return {record["hash"]: index.vectors.vectors[row] for row, record in enumerate(index.records)}
+    if hashes is None:
+        hashes = [record["hash"] for record in index.records]
+    return {digest: index.vectors.vectors[row] for row, digest in enumerate(hashes)}
+
+
+def _extendable(previous: Index | None, previous_hashes: Sequence[str], hashes: Sequence[str],
+                kind: str) -> Path | None:
+    """The previous generation's FAISS file if the new one can extend it (same kind, and the
+    previous rows, unchanged, come first), else None."""
+    if previous is None or kind != "hnsw" or not previous_hashes:
+        return None
+    same_graph = {k: v for k, v in previous.manifest["vector_index"].items() if k != "requested"}
+    faiss_file = previous.folder / FAISS_FILE
+    if same_graph != HNSW_INFO or not faiss_file.is_file():
+        return None
+    prefix = len(previous_hashes)
+    return faiss_file if list(hashes[:prefix]) == list(previous_hashes) else None
 
 
 def embed(texts: Sequence[str], encoder: Encoder, cache: dict[str, np.ndarray],
@@ -144,7 +164,8 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
         raise RecommenderError("no articles to index", ", ".join(sources),
                                "Point build at a folder of feed files (.md, .txt, .yaml)")
     notes: list[str] = []
-    cache = cached_vectors(previous, reference.identity["fingerprint"])
+    previous_hashes = [r["hash"] for r in previous.records] if previous is not None else []
+    cache = cached_vectors(previous, reference.identity["fingerprint"], previous_hashes)
     articles = pool.articles()
     with new_generation(index) as folder:
         encoder, query_encoder = _prepare_encoder(reference, previous, folder, backend, notes)
@@ -155,8 +176,9 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
                 np.array([published_seconds(a) for a in articles], dtype=np.float64))
         records = [article_record(c, h) for c, h in zip(pool.candidates, hashes, strict=True)]
         content = write_records(folder, records)
-        vector_index = {**write_faiss(vectors, folder, choose_kind(len(vectors), kind)),
-                        "requested": kind}
+        chosen = choose_kind(len(vectors), kind)
+        extend = _extendable(previous, previous_hashes, hashes, chosen)
+        vector_index = {**write_faiss(vectors, folder, chosen, extend), "requested": kind}
         build_bm25([a.text for a in articles], folder / "bm25")
         manifest = write_manifest(
             folder,

