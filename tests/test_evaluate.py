@@ -81,3 +81,34 @@ def test_query_date_filter(archive, tmp_path, encoder) -> None:
 def test_unknown_method(archive, tmp_path, encoder) -> None:
     with pytest.raises(RecommenderError, match="unknown method 'magic'"):
         evaluate([archive], tmp_path / "ix", encoder=encoder, methods=["magic"])
+
+
+def test_same_day_distractors_do_not_fool_the_default_ranking(tmp_path, encoder) -> None:
+    """Each story's coverage spreads over three days; articles of unrelated stories fill the
+    query's own day. Nearest-in-time then ranks the distractors first; the default ranking
+    must still find the coverage."""
+    stories = [("lunar", "rover", "crater", "ice"), ("tariff", "steel", "import", "quota"),
+               ("vaccine", "trial", "dose", "immunity"), ("merger", "airline", "slots", "rival"),
+               ("wildfire", "canyon", "evacuation", "smoke")]
+    folder = tmp_path / "feed"
+    for s, words in enumerate(stories):
+        urls = [f"https://outlet{o}.example/{words[0]}-{o}" for o in range(3)]
+        for o in range(3):
+            others = [{"title": f"{words[0]} {words[1]} {words[2]} report {p}",
+                       "webUrl": urls[p], "date": f"2026-02-{10 + s * 4 + p:02d}T09:00:00Z"}
+                      for p in range(3) if p != o]
+            feed_file(folder, f"s{s}-{o}.md", f"{words[0]} {words[1]} {words[2]} report {o}",
+                      f"The {words[0]} {words[1]} story: {words[3]} {words[2]} update {o}.",
+                      f"2026-02-{10 + s * 4 + o:02d}T09:00:00Z", urls[o], f"Outlet{o}",
+                      related=others)
+        for d in range(6):  # unrelated articles within hours of the story's first article
+            feed_file(folder, f"s{s}-noise{d}.md", f"Local bakery {d} wins pastry award",
+                      f"Croissant and strudel contest number {s}{d}.",
+                      f"2026-02-{10 + s * 4:02d}T{10 + d:02d}:00:00Z",
+                      f"https://noise.example/{s}-{d}", "Noise")
+    r = evaluate([folder], tmp_path / "ix", encoder=encoder,
+                 methods=["recommender", "recency"]).results
+    ours, recency = r["methods"]["recommender"], r["methods"]["recency"]
+    assert r["reachable_queries"] == 15
+    assert ours["recall@5"] == 1.0 and ours["ndcg@10"] > 0.95
+    assert recency["ndcg@10"] < ours["ndcg@10"] - 0.2
