@@ -6,7 +6,9 @@ Heavy modules (numpy, onnxruntime, torch) are imported inside the commands that 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -65,6 +67,12 @@ def handles_errors(command: F) -> F:
             if _state["debug"]:
                 raise
             err(f"Error: {exc}")
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The reader went away (`recommender suggest ... | head`): nothing to tell anyone.
+            # Point stdout at /dev/null so flushing it at exit does not fail a second time.
+            with contextlib.suppress(OSError, ValueError):  # no file descriptor (tests)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1) from None
         except OSError as exc:
             if _state["debug"]:
