@@ -23,11 +23,12 @@ from recommender.embedding import (
     Encoder,
     OnnxEncoder,
     SentenceTransformerEncoder,
+    cached_export,
     export_onnx,
     load_encoder,
 )
 from recommender.errors import ArticleError, RecommenderError
-from recommender.index import FAISS_FILE, HNSW_INFO, choose_kind, write_faiss
+from recommender.index import FAISS_FILE, HNSW_INFO, choose_kind, kind_info, write_faiss
 from recommender.lexical import build_bm25
 from recommender.pool import Pool, build_pool
 from recommender.store import (
@@ -75,15 +76,19 @@ def cached_vectors(index: Index | None, fingerprint: str,
     return {digest: index.vectors.vectors[row] for row, digest in enumerate(hashes)}
 
 
+def _vector_info(index: Index) -> dict[str, Any]:
+    """The index's vector index, as ``kind_info`` describes it."""
+    return {k: v for k, v in index.manifest["vector_index"].items() if k != "requested"}
+
+
 def _extendable(previous: Index | None, previous_hashes: Sequence[str], hashes: Sequence[str],
                 kind: str) -> Path | None:
     """The previous generation's FAISS file if the new one can extend it (same kind, and the
     previous rows, unchanged, come first), else None."""
     if previous is None or kind != "hnsw" or not previous_hashes:
         return None
-    same_graph = {k: v for k, v in previous.manifest["vector_index"].items() if k != "requested"}
     faiss_file = previous.folder / FAISS_FILE
-    if same_graph != HNSW_INFO or not faiss_file.is_file():
+    if _vector_info(previous) != HNSW_INFO or not faiss_file.is_file():
         return None
     prefix = len(previous_hashes)
     return faiss_file if list(hashes[:prefix]) == list(previous_hashes) else None
@@ -122,19 +127,25 @@ def _previous(index: Path) -> Index | None:
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
-    target.mkdir()
-    for file in source.iterdir():
-        try:
-            os.link(file, target / file.name)  # generations share the 90 MB model file
-        except OSError:
-            shutil.copy2(file, target / file.name)
+    """Hard-link a file, or a folder's files, into the new generation (copy across devices):
+    generations share what did not change, such as the 90 MB model file."""
+    if source.is_dir():
+        target.mkdir()
+        for file in source.iterdir():
+            _link_or_copy(file, target / file.name)
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, backend: str,
                      notes: list[str]) -> tuple[Encoder, str]:
     """The encoder to build with, and the query encoder the manifest records.
 
-    The ONNX export is made once per model and carried from generation to generation.
+    The ONNX export is made once per model (kept in the export cache, see
+    ``embedding.cached_export``) and carried from generation to generation.
     """
     if not isinstance(reference, SentenceTransformerEncoder):
         return reference, "hashing" if reference.identity["name"] == HASHING_MODEL else "custom"
@@ -143,16 +154,21 @@ def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, b
     target = folder / "encoder"
     same_model = previous is not None and previous.manifest["model"]["fingerprint"] == \
         reference.identity["fingerprint"]
-    if same_model and previous.encoder_folder is not None:
-        _link_or_copy(previous.encoder_folder, target)
-    else:
-        try:
-            export_onnx(reference, target)
-        except Exception as exc:  # any exporter failure: fall back, do not fail the build
-            notes.append(f"ONNX export failed ({type(exc).__name__}: {exc}); queries will use "
-                         "sentence-transformers (slower start)")
-            return reference, "sentence-transformers"
-    return OnnxEncoder(target), "onnx"
+    try:
+        if same_model and previous.encoder_folder is not None:
+            _link_or_copy(previous.encoder_folder, target)
+        else:
+            try:
+                _link_or_copy(cached_export(reference), target)
+            except OSError:  # no writable cache: export straight into the index
+                shutil.rmtree(target, ignore_errors=True)
+                export_onnx(reference, target)
+        return OnnxEncoder(target), "onnx"
+    except Exception as exc:  # any exporter failure: fall back, do not fail the build
+        notes.append(f"ONNX export failed ({type(exc).__name__}: {exc}); queries will use "
+                     "sentence-transformers (slower start)")
+        shutil.rmtree(target, ignore_errors=True)
+        return reference, "sentence-transformers"
 
 
 def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[str],
@@ -171,15 +187,29 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
         encoder, query_encoder = _prepare_encoder(reference, previous, folder, backend, notes)
         vectors, hashes, encoded = embed([a.text for a in articles], encoder, cache,
                                          batch_size, progress)
-        np.save(folder / "vectors.npy", vectors)
+        # Same texts in the same order as the previous generation (an unchanged archive):
+        # its vectors, FAISS file and BM25 index are already right; link them.
+        same_rows = previous is not None and hashes == previous_hashes
+        if same_rows:
+            _link_or_copy(previous.folder / "vectors.npy", folder / "vectors.npy")
+        else:
+            np.save(folder / "vectors.npy", vectors)
         np.save(folder / "published.npy",
                 np.array([published_seconds(a) for a in articles], dtype=np.float64))
         records = [article_record(c, h) for c, h in zip(pool.candidates, hashes, strict=True)]
         content = write_records(folder, records)
         chosen = choose_kind(len(vectors), kind)
-        extend = _extendable(previous, previous_hashes, hashes, chosen)
-        vector_index = {**write_faiss(vectors, folder, chosen, extend), "requested": kind}
-        build_bm25([a.text for a in articles], folder / "bm25")
+        if same_rows and _vector_info(previous) == kind_info(chosen) and \
+                (previous.folder / FAISS_FILE).is_file():
+            _link_or_copy(previous.folder / FAISS_FILE, folder / FAISS_FILE)
+            vector_index = {**kind_info(chosen), "requested": kind}
+        else:
+            extend = _extendable(previous, previous_hashes, hashes, chosen)
+            vector_index = {**write_faiss(vectors, folder, chosen, extend), "requested": kind}
+        if same_rows and (previous.folder / "bm25").is_dir():
+            _link_or_copy(previous.folder / "bm25", folder / "bm25")
+        else:
+            build_bm25([a.text for a in articles], folder / "bm25")
         manifest = write_manifest(
             folder,
             model={**reference.identity, "dim": int(vectors.shape[1]),

@@ -37,6 +37,11 @@ def choose_kind(count: int, kind: str = "auto") -> str:
     return "exact" if count <= EXACT_LIMIT else "hnsw"
 
 
+def kind_info(kind: str) -> dict[str, Any]:
+    """What the manifest records about a vector index of ``kind``."""
+    return dict(HNSW_INFO) if kind == "hnsw" else {"kind": "exact", "faiss": "IndexFlatIP"}
+
+
 def write_faiss(vectors: np.ndarray, folder: Path, kind: str,
                 extend: Path | None = None) -> dict[str, Any]:
     """Build the FAISS index over ``vectors`` and write it; returns its manifest entry.
@@ -48,7 +53,7 @@ def write_faiss(vectors: np.ndarray, folder: Path, kind: str,
     import faiss
 
     dim = vectors.shape[1]
-    info = dict(HNSW_INFO) if kind == "hnsw" else {"kind": "exact", "faiss": "IndexFlatIP"}
+    info = kind_info(kind)
     if extend is not None:
         index = faiss.read_index(str(extend))
         if index.ntotal > len(vectors) or index.d != dim:

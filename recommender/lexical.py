@@ -30,7 +30,11 @@ STOPWORDS = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase words of two or more characters, English stop words removed."""
+    """Lowercase words of two or more characters, English stop words removed.
+
+    Changing this changes every saved BM25 index: bump ``store.FORMAT_VERSION`` with it (a
+    rebuild of an unchanged archive links the previous generation's BM25 files).
+    """
     return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,19 @@ DATA = ROOT / "data"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never write to the user's ~/.cache; real-model tests share one ONNX export."""
+    folder = tmp_path_factory.mktemp("export-cache")
+    before = os.environ.get("RECOMMENDER_CACHE")
+    os.environ["RECOMMENDER_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("RECOMMENDER_CACHE", None)
+    else:
+        os.environ["RECOMMENDER_CACHE"] = before
 
 
 def feed_file(folder: Path, name: str, title: str | None, excerpt: str = "", date: str = "",

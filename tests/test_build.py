@@ -9,7 +9,7 @@ import pytest
 from conftest import feed_file
 
 from recommender.build import add_to_index, build_index
-from recommender.embedding import HashingEncoder
+from recommender.embedding import ONNX_FILES, HashingEncoder
 from recommender.errors import ArticleError, RecommenderError
 from recommender.store import load_index
 
@@ -50,6 +50,38 @@ def test_rebuild_of_unchanged_archive_encodes_nothing(archive, tmp_path, encoder
     second = build_index([archive], target, encoder=encoder)
     assert (first.encoded, second.encoded, second.reused) == (7, 0, 7)
     assert first.manifest["content_hash"] == second.manifest["content_hash"]
+
+
+DERIVED = ("vectors.npy", "faiss.index", "bm25/vocab.index.json", "bm25/data.csc.index.npy")
+
+
+def _inodes(index: Path) -> dict[str, int]:
+    return {name: (index / name).stat().st_ino for name in DERIVED}
+
+
+def test_unchanged_rows_link_vectors_faiss_and_bm25(archive, tmp_path, encoder) -> None:
+    target = tmp_path / "ix"
+    build_index([archive], target, encoder=encoder)
+    before = _inodes(target)
+    (archive / "c1.md").write_text((archive / "c1.md").read_text().replace(
+        "2026-01-10T10:00:00Z", "2026-01-09T10:00:00Z"))  # a date changes, no text does
+    build_index([archive], target, encoder=encoder)
+    assert _inodes(target) == before
+    index = load_index(target)
+    row = next(r for r, rec in enumerate(index.records) if rec["title"].startswith("Bakery"))
+    assert index.records[row]["publishedDateTime"].startswith("2026-01-09")
+
+
+def test_changed_text_rebuilds_vectors_faiss_and_bm25(archive, tmp_path, encoder) -> None:
+    target = tmp_path / "ix"
+    build_index([archive], target, encoder=encoder)
+    before = _inodes(target)
+    (archive / "c1.md").write_text((archive / "c1.md").read_text().replace(
+        "birthday cakes", "wedding cakes"))
+    build_index([archive], target, encoder=encoder)
+    after = _inodes(target)
+    assert all(after[name] != before[name] for name in DERIVED)
+    assert load_index(target).bm25.term_ids("wedding")
 
 
 def test_add_encodes_only_the_new_article(built, tmp_path, encoder) -> None:
@@ -161,3 +193,63 @@ def test_old_generations_are_cleaned_up(archive, tmp_path, encoder) -> None:
         build_index([archive], target, encoder=encoder)
     generations = [p for p in tmp_path.iterdir() if p.name.startswith(".ix@")]
     assert len(generations) == 2  # the current one and the one before it
+
+
+def _fake_export(calls: list[Path]):
+    def export(encoder, folder: Path) -> None:
+        calls.append(folder)
+        folder.mkdir(parents=True)
+        for name in ONNX_FILES:
+            (folder / name).write_text(encoder.identity["fingerprint"])
+    return export
+
+
+def test_export_cache_exports_each_model_once(tmp_path, monkeypatch) -> None:
+    import recommender.embedding as embedding
+
+    calls: list[Path] = []
+    monkeypatch.setattr(embedding, "export_onnx", _fake_export(calls))
+    monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "cache"))
+    model = embedding.SentenceTransformerEncoder(embedding.default_model_path())
+    first = embedding.cached_export(model)
+    assert embedding.cached_export(model) == first and len(calls) == 1
+    assert first == tmp_path / "cache" / "onnx" / model.identity["fingerprint"]
+    assert sorted(p.name for p in first.parent.iterdir()) == [first.name]  # no partial left
+    (first / "model.onnx").unlink()  # damaged: made again
+    assert embedding.cached_export(model) == first and len(calls) == 2
+    assert (first / "model.onnx").is_file()
+
+
+def test_failed_export_leaves_nothing_in_the_cache(tmp_path, monkeypatch) -> None:
+    import recommender.embedding as embedding
+
+    def broken(encoder, folder: Path) -> None:
+        folder.mkdir(parents=True)
+        (folder / "model.onnx").write_text("half")
+        raise RuntimeError("exporter crashed")
+
+    monkeypatch.setattr(embedding, "export_onnx", broken)
+    monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(RuntimeError):
+        embedding.cached_export(embedding.SentenceTransformerEncoder(
+            embedding.default_model_path()))
+    assert list((tmp_path / "cache" / "onnx").iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["off", ""])
+def test_export_cache_can_be_turned_off(monkeypatch, value: str) -> None:
+    import recommender.embedding as embedding
+
+    monkeypatch.setenv("RECOMMENDER_CACHE", value)
+    assert embedding.export_cache() is None
+    with pytest.raises(OSError, match="off"):
+        embedding.cached_export(embedding.SentenceTransformerEncoder(
+            embedding.default_model_path()))
+
+
+def test_export_cache_defaults_to_the_user_cache(monkeypatch, tmp_path) -> None:
+    import recommender.embedding as embedding
+
+    monkeypatch.delenv("RECOMMENDER_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert embedding.export_cache() == tmp_path / "recommender"

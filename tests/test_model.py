@@ -68,14 +68,34 @@ def test_rebuild_reuses_every_vector(default_index: Path) -> None:
 
 def test_without_onnx_export_queries_fall_back_and_say_so(tmp_path, monkeypatch) -> None:
     import recommender.build
+    import recommender.embedding
 
     def unavailable(*args, **kwargs):
         raise RuntimeError("exporter missing")
 
     monkeypatch.setattr(recommender.build, "export_onnx", unavailable)
+    monkeypatch.setattr(recommender.embedding, "export_onnx", unavailable)
+    monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "empty-cache"))
     result = build_index([DATA / "new"], tmp_path / "ix")
     assert result.manifest["query_encoder"] == "sentence-transformers"
     assert any("ONNX export failed" in note for note in result.notes)
     encoder, note = load_index(tmp_path / "ix").query_encoder()
     assert "sentence-transformers" in note
     assert encoder.encode(["a query"]).shape == (1, 384)
+
+
+def test_new_index_starts_from_the_cached_export_without_torch(default_index: Path, tmp_path,
+                                                                monkeypatch) -> None:
+    from recommender.embedding import SentenceTransformerEncoder, export_cache
+
+    def no_torch(self):
+        raise AssertionError("the sentence-transformers model was loaded")
+
+    # default_index's build left the export in the (test session's) cache.
+    monkeypatch.setattr(SentenceTransformerEncoder, "model", property(no_torch))
+    result = build_index([DATA / "new"], tmp_path / "fresh")
+    assert result.manifest["query_encoder"] == "onnx" and not result.notes
+    exports = list((export_cache() / "onnx").iterdir())
+    assert len(exports) == 1
+    built = load_index(tmp_path / "fresh").encoder_folder
+    assert (built / "model.onnx").samefile(exports[0] / "model.onnx")  # linked, not copied
