@@ -25,6 +25,7 @@ from recommender.embedding import (
     SentenceTransformerEncoder,
     cached_export,
     export_onnx,
+    is_complete_export,
     load_encoder,
 )
 from recommender.errors import ArticleError, RecommenderError
@@ -155,7 +156,8 @@ def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, b
     same_model = previous is not None and previous.manifest["model"]["fingerprint"] == \
         reference.identity["fingerprint"]
     try:
-        if same_model and previous.encoder_folder is not None:
+        # An export in an older layout (weights inside model.onnx) is made again, from the cache.
+        if same_model and previous.encoder_folder and is_complete_export(previous.encoder_folder):
             _link_or_copy(previous.encoder_folder, target)
         else:
             try:

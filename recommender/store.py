@@ -10,7 +10,8 @@
     published.npy      float64 publication time per row (Unix seconds, NaN if unknown)
     faiss.index        FAISS index over vectors.npy (IndexFlatIP, or IndexHNSWFlat when large)
     bm25/              bm25s index over title + excerpt
-    encoder/           the model exported to ONNX (model.onnx, tokenizer.json, encoder.json)
+    encoder/           the model exported to ONNX: model.onnx (graph), model.onnx.data (weights),
+                       tokenizer.json, encoder.json
 
 A build writes a new generation beside the current one and replaces the link with one
 ``rename``: readers see the old index or the new one, never a mix, and a crash or Ctrl-C at

@@ -61,6 +61,19 @@ def test_onnx_vectors_match_sentence_transformers(default_index: Path) -> None:
     assert cosines.min() >= 0.9999, cosines.min()
 
 
+def test_export_keeps_the_weights_in_a_file_of_their_own(default_index: Path, tmp_path) -> None:
+    import shutil
+
+    folder = load_index(default_index).encoder_folder
+    graph, weights = (folder / "model.onnx").stat().st_size, (folder / "model.onnx.data").stat()
+    # onnxruntime maps the weights file instead of parsing them out of the graph.
+    assert weights.st_size > 50 * graph
+    # The graph names its weights file relatively: a copied folder still loads.
+    moved = shutil.copytree(folder, tmp_path / "moved")
+    texts = ["a copied export", "still loads"]
+    assert np.allclose(OnnxEncoder(moved).encode(texts), OnnxEncoder(folder).encode(texts))
+
+
 def test_rebuild_reuses_every_vector(default_index: Path) -> None:
     result = build_index([DATA], default_index)
     assert result.encoded == 0 and result.reused == result.manifest["count"]
@@ -99,3 +112,24 @@ def test_new_index_starts_from_the_cached_export_without_torch(default_index: Pa
     assert len(exports) == 1
     built = load_index(tmp_path / "fresh").encoder_folder
     assert (built / "model.onnx").samefile(exports[0] / "model.onnx")  # linked, not copied
+
+
+def test_rebuild_replaces_an_export_in_the_old_layout(default_index: Path, tmp_path) -> None:
+    import shutil
+
+    import onnx
+
+    build_index([DATA / "new"], tmp_path / "ix")
+    folder = load_index(tmp_path / "ix").encoder_folder
+    # Before model.onnx.data existed, the weights were inside model.onnx. (onnx refuses to
+    # read hard-linked weights: read a copy.)
+    graph = onnx.load(str(shutil.copytree(folder, tmp_path / "copy") / "model.onnx"))
+    for name in ("model.onnx", "model.onnx.data"):
+        (folder / name).unlink()
+    onnx.save(graph, str(folder / "model.onnx"))
+    old = load_index(tmp_path / "ix").query_encoder()[0].encode(["an old export"])
+
+    build_index([DATA / "new"], tmp_path / "ix")
+    folder = load_index(tmp_path / "ix").encoder_folder
+    assert (folder / "model.onnx.data").is_file()
+    assert np.allclose(OnnxEncoder(folder).encode(["an old export"]), old, atol=1e-6)
