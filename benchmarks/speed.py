@@ -1,6 +1,6 @@
 """Speed benchmark: builds, rebuilds, additions, suggestions and search on synthetic archives.
 
-    python benchmarks/speed.py                      # 1k, 10k, 100k articles; 1M vectors (hours)
+    python benchmarks/speed.py                      # 1k, 10k, 20k, 100k articles; 1M vectors
     python benchmarks/speed.py --quick              # smoke run: 1k articles, ONNX only (~1 min)
     python benchmarks/speed.py --sizes 1000,10000 --paths onnx --st-max 10000
     python benchmarks/speed.py --report RESULTS_JSON  # print a finished run's tables again
@@ -659,8 +659,9 @@ def report(rows: list[Row], ann: list[dict[str, Any]], st_max: int | None,
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="Archive sizes, comma-separated (default 1000,10000,100000).")
+    parser.add_argument("--sizes", default="1000,10000,20000,100000",
+                        help="Archive sizes, comma-separated (default 1000,10000,20000,"
+                             "100000; 20k is the size the cold-suggest target names).")
     parser.add_argument("--paths", default="sentence-transformers,onnx",
                         help="Paths to measure: sentence-transformers (st) and/or onnx.")
     parser.add_argument("--st-max", type=int, default=None,
