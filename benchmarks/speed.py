@@ -738,14 +738,19 @@ def run(args: argparse.Namespace) -> None:
         f"{results}")
 
 
+def load_results(results: Path) -> tuple[dict[str, Any], list[Row]]:
+    """A results file as ``save`` wrote it, and its rows."""
+    data = json.loads(results.read_text())
+    return data, [Row(**r) for r in data["rows"]]
+
+
 def resumed(results: Path) -> tuple[dict[tuple[int, str], Row], dict[str, Any]]:
     """The complete rows of an interrupted run's results file, by (size, path), and its
     timed export."""
-    data = json.loads(results.read_text())
+    data, rows = load_results(results)
     if data["machine"] != machine_line():
         raise SystemExit(f"{results} was measured on another machine or software versions:\n"
                          f"  {data['machine']}\n  now: {machine_line()}")
-    rows = [Row(**r) for r in data["rows"]]
     return {(r.size, r.path): r for r in rows if r.skipped or r.add}, data.get("export", {})
 
 
@@ -762,8 +767,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(STEPS[args.step](**json.loads(args.step_args)), default=str))
         return
     if args.report:
-        data = json.loads(args.report.read_text())
-        rows = [Row(**r) for r in data["rows"]]
+        data, rows = load_results(args.report)
         print(report(rows, data["ann"], args.st_max, data.get("export", {})))
         return
     run(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +63,6 @@ def test_onnx_vectors_match_sentence_transformers(default_index: Path) -> None:
 
 
 def test_export_keeps_the_weights_in_a_file_of_their_own(default_index: Path, tmp_path) -> None:
-    import shutil
-
     folder = load_index(default_index).encoder_folder
     graph, weights = (folder / "model.onnx").stat().st_size, (folder / "model.onnx.data").stat()
     # onnxruntime maps the weights file instead of parsing them out of the graph.
@@ -115,8 +114,6 @@ def test_new_index_starts_from_the_cached_export_without_torch(default_index: Pa
 
 
 def test_rebuild_replaces_an_export_in_the_old_layout(default_index: Path, tmp_path) -> None:
-    import shutil
-
     import onnx
 
     build_index([DATA / "new"], tmp_path / "ix")
