@@ -632,8 +632,10 @@ def ann_notes(ann: list[dict[str, Any]]) -> list[str]:
 
 
 def report(rows: list[Row], ann: list[dict[str, Any]], st_max: int | None,
-           export: dict[str, Any]) -> str:
-    lines = [machine_line(), "", HEADER, "|" + "---|" * 2 + "---:|" * 11]
+           export: dict[str, Any], machine: str | None = None) -> str:
+    """The run's tables as Markdown; ``machine`` is the line a results file recorded (default:
+    this machine now)."""
+    lines = [machine or machine_line(), "", HEADER, "|" + "---|" * 2 + "---:|" * 11]
     lines += [table_row(row) for row in rows]
     notes = footnotes(rows, ann, st_max)
     if export:
@@ -768,7 +770,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.report:
         data, rows = load_results(args.report)
-        print(report(rows, data["ann"], args.st_max, data.get("export", {})))
+        print(report(rows, data["ann"], args.st_max, data.get("export", {}), data["machine"]))
         return
     run(args)
 
