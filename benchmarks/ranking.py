@@ -3,7 +3,7 @@
     python benchmarks/ranking.py ../shared/corpus [--index indexes/corpus] [--cut 2021-11-01]
 
 1. Queries published before ``--cut`` are the training split: a grid search over the
-   ranking's parameters (``recommender.suggest.Weights``) picks the best mean nDCG@10 there,
+   ranking's parameters (``recommender.ranking.Weights``) picks the best mean nDCG@10 there,
    averaged over the archive as it is and the archive with same-day distractors (step 3),
    because the live feed is far denser in time than this archive.
 2. Queries published on or after it are held out: the shipped defaults and the single-signal
@@ -37,9 +37,9 @@ from recommender.evaluate import (
     published_between,
 )
 from recommender.pool import build_pool
+from recommender.ranking import Query, Ranker, Weights, signal_scores
 from recommender.report import metrics_table, significance_table
 from recommender.store import Index
-from recommender.suggest import Query, Ranker, Weights, signal_scores
 
 GRID = {
     "lexical": (0.0, 0.25, 0.5, 1.0, 1.5, 2.0),

@@ -188,8 +188,8 @@ def step_query(index: str, queries: str, vectors_out: str) -> dict[str, Any]:
     import numpy as np
 
     from recommender.articles import load_articles
+    from recommender.ranking import Query, Ranker, suggest
     from recommender.store import load_index
-    from recommender.suggest import Query, Ranker, suggest
 
     loaded = load_index(index)
     encoder, _ = loaded.query_encoder()

@@ -33,7 +33,7 @@ __all__ = [
 _LOCATIONS = {
     "Article": "articles", "load_articles": "articles", "RecommenderError": "errors",
     "build_index": "build", "add_to_index": "build", "load_index": "store",
-    "suggest": "suggest", "Filters": "suggest", "Weights": "suggest",
+    "suggest": "ranking", "Filters": "ranking", "Weights": "ranking",
     "write_related": "writeback",
 }
 
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from recommender.articles import Article, load_articles
     from recommender.build import add_to_index, build_index
     from recommender.errors import RecommenderError
+    from recommender.ranking import Filters, Weights, suggest
     from recommender.store import load_index
-    from recommender.suggest import Filters, Weights, suggest
     from recommender.writeback import write_related
 
 

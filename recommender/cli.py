@@ -22,7 +22,7 @@ from recommender.errors import RecommenderError
 if TYPE_CHECKING:
     from recommender.articles import Article
     from recommender.errors import ArticleError
-    from recommender.suggest import Filters
+    from recommender.ranking import Filters
 
 app = typer.Typer(
     help="Related-article recommender for news feeds: build an index of the archive, suggest "
@@ -200,7 +200,7 @@ def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
 def _filters(window_days: float | None, older_only: bool, topic: list[str] | None,
              exclude_provider: list[str] | None, exclude_url: list[str] | None,
              min_score: float | None) -> Filters:
-    from recommender.suggest import Filters
+    from recommender.ranking import Filters
 
     return Filters(window_days, older_only, tuple(topic or ()), tuple(exclude_provider or ()),
                    tuple(exclude_url or ()), min_score)
@@ -235,8 +235,8 @@ def suggest(
 ) -> None:
     """Suggest related articles for new articles: print them, or write them into the files."""
     from recommender import output
+    from recommender.ranking import Ranker, make_queries
     from recommender.store import load_index
-    from recommender.suggest import Ranker, make_queries
     from recommender.writeback import write_related
 
     if output_format not in output.FORMATS:

@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from recommender.suggest import Suggestion
+from recommender.ranking import Suggestion
 from recommender.writeback import render_related
 
 FORMATS = ("yaml", "json", "table")

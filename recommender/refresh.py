@@ -19,8 +19,8 @@ from recommender.articles import Article, canonical_url, load_articles, parse_da
 from recommender.build import cached_vectors, embed
 from recommender.embedding import Encoder
 from recommender.errors import ArticleError, RecommenderError
+from recommender.ranking import Filters, Query, Ranker, Weights
 from recommender.store import DEFAULT_INDEX, load_index
-from recommender.suggest import Filters, Query, Ranker, Weights
 from recommender.writeback import write_related
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)

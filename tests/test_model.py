@@ -12,8 +12,8 @@ from conftest import DATA
 from recommender.articles import load_article, load_articles
 from recommender.build import build_index
 from recommender.embedding import OnnxEncoder, load_encoder
+from recommender.ranking import suggest
 from recommender.store import load_index
-from recommender.suggest import suggest
 
 pytestmark = pytest.mark.model
 
@@ -130,3 +130,29 @@ def test_rebuild_replaces_an_export_in_the_old_layout(default_index: Path, tmp_p
     folder = load_index(tmp_path / "ix").encoder_folder
     assert (folder / "model.onnx.data").is_file()
     assert np.allclose(OnnxEncoder(folder).encode(["an old export"]), old, atol=1e-6)
+
+
+def test_readme_library_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's Library section is code a user pastes: it must run and print a title and
+    its suggestions for each new article of the sample archive."""
+    import ast
+    import re
+    import subprocess
+    import sys
+
+    readme = (DATA.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Library", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shutil.copytree(DATA, tmp_path / "data")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    titles = [load_article(path).title for path in sorted((DATA / "new").glob("*.md"))]
+    assert len(lines) == len(titles)
+    files = load_articles([DATA]).articles
+    archive_titles = {a.title for a in files} | {r.title for a in files for r in a.related}
+    for line, title in zip(lines, titles, strict=True):
+        assert line.startswith(f"{title} ["), line
+        suggested = ast.literal_eval(line[len(title) + 1:])
+        assert len(suggested) == 5 and set(suggested) <= archive_titles - {title}, line

@@ -8,8 +8,8 @@ from conftest import feed_file
 
 from recommender.articles import load_article
 from recommender.build import build_index
+from recommender.ranking import Filters, Query, Ranker, Weights, suggest
 from recommender.store import load_index
-from recommender.suggest import Filters, Query, Ranker, Weights, suggest
 
 
 def titles(suggestions) -> list[str]:
