@@ -27,6 +27,7 @@ __all__ = [
     "load_index",
     "suggest",
     "write_related",
+    "write_suggestions",
 ]
 
 # Resolved on first use, so `import recommender` (and `recommender --help`) stay light.
@@ -34,7 +35,7 @@ _LOCATIONS = {
     "Article": "articles", "load_articles": "articles", "RecommenderError": "errors",
     "build_index": "build", "add_to_index": "build", "load_index": "store",
     "suggest": "ranking", "Filters": "ranking", "Weights": "ranking",
-    "write_related": "writeback",
+    "write_related": "related", "write_suggestions": "related",
 }
 
 if TYPE_CHECKING:
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from recommender.build import add_to_index, build_index
     from recommender.errors import RecommenderError
     from recommender.ranking import Filters, Weights, suggest
+    from recommender.related import write_related, write_suggestions
     from recommender.store import load_index
-    from recommender.writeback import write_related
 
 
 def __getattr__(name: str) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,64 @@ def canonical_url(url: str) -> str:
 
 
 def format_datetime(value: datetime) -> str:
-    """A timestamp as the feed writes it: ``2023-07-03T09:16:00Z`` or with its own offset."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """A timestamp as the feed's related entries write it: UTC, whole seconds, ``Z``
+    (``2023-07-03T09:16:00Z``), whatever zone it was published in."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    try:
+        value = value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 west of UTC, or year 9999 east of it: no UTC form
+        return value.isoformat()
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+            f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z")
+
+
+ENTRY_KEYS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
+              "type", "provider", "quality", "images")
+"""The keys of a curated ``related:`` entry, in the feed's order."""
+IMAGE_KEYS = ("url", "width", "height", "isCached")
+"""The keys of an image in a curated entry (files' own images also carry title, attribution)."""
+_SCALAR = (str, int, float, bool)
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def feed_entry(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping of article fields as an entry of a ``related:`` list, exactly as the feed
+    writes one: its keys in its order, the date in UTC, images with the entry keys only.
+
+    Values that would not read back as written (NaN, nested lists) are left out.
+    """
+    out: dict[str, Any] = {}
+    for key in ENTRY_KEYS:
+        value = fields.get(key)
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if key == "publishedDateTime":
+            try:
+                published = parse_datetime(value)
+            except ValueError:
+                continue
+            if published is not None:
+                out[key] = format_datetime(published)
+        elif key == "provider":
+            if isinstance(value, Mapping):
+                provider = {k: value[k] for k in ("name", "domain")
+                            if isinstance(value.get(k), str) and value[k]}
+                if provider:
+                    out[key] = provider
+        elif key == "images":
+            images = [{k: image[k] for k in IMAGE_KEYS
+                       if isinstance(image.get(k), _SCALAR) and _finite(image[k])}
+                      for image in value if isinstance(image, Mapping)] \
+                if isinstance(value, list) else []
+            if any(images):
+                out[key] = [image for image in images if image]
+        elif isinstance(value, _SCALAR) and _finite(value):
+            out[key] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,23 +148,25 @@ class Article:
 
     def entry(self) -> dict[str, Any]:
         """This article as an entry of a ``related:`` list, in the feed's own schema."""
-        out: dict[str, Any] = {"title": self.title}
-        if self.excerpt:
-            out["excerpt"] = self.excerpt
-        if self.published is not None:
-            out["publishedDateTime"] = format_datetime(self.published)
-        if self.url:
-            out["webUrl"] = self.url
-        out.update(self.amp_urls)
-        out["type"] = "article"
-        if self.provider or self.domain:
-            out["provider"] = {k: v for k, v in (("name", self.provider),
-                                                 ("domain", self.domain)) if v}
-        if self.quality is not None:
-            out["quality"] = self.quality
-        if self.images:
-            out["images"] = [dict(image) for image in self.images]
-        return out
+        return feed_entry({
+            "title": self.title, "excerpt": self.excerpt, "publishedDateTime": self.published,
+            "webUrl": self.url, **dict(self.amp_urls), "type": "article",
+            "provider": {"name": self.provider, "domain": self.domain},
+            "quality": self.quality, "images": [dict(image) for image in self.images],
+        })
+
+    def merged_with(self, other: Article) -> Article:
+        """This article with the fields it lacks taken from ``other``, another source of the
+        same article (a file and a curated entry of it): where both have one, this one wins."""
+        filled = {name: getattr(other, name) for name in _MERGED_FIELDS
+                  if not getattr(self, name) and getattr(self, name) != 0
+                  and getattr(other, name) is not None}
+        aliases = tuple(dict.fromkeys(a for a in (*self.aliases, *other.urls) if a != self.id))
+        return replace(self, **filled, aliases=aliases)
+
+
+_MERGED_FIELDS = ("excerpt", "published", "url", "provider", "domain", "topics", "quality",
+                  "images", "amp_urls")
 
 
 def split_front_matter(text: str) -> tuple[int, int]:

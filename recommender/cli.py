@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from recommender.errors import RecommenderError
 
@@ -23,6 +24,14 @@ if TYPE_CHECKING:
     from recommender.articles import Article
     from recommender.errors import ArticleError
     from recommender.ranking import Filters
+
+class _Command(TyperCommand):
+    """Usage lines as people write them: ``PATH...``, not typer's ``{PATH...}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [piece.replace("{", "").replace("}", "")
+                for piece in super().collect_usage_pieces(ctx)]
+
 
 app = typer.Typer(
     help="Related-article recommender for news feeds: build an index of the archive, suggest "
@@ -35,11 +44,46 @@ app = typer.Typer(
 _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
+def _choice(*values: str) -> Callable[[str], str]:
+    """A callback that accepts only ``values`` (a mistake exits 2, naming them)."""
+
+    def check(value: str) -> str:
+        if value not in values:
+            raise typer.BadParameter(f"'{value}' is not one of {', '.join(values)}")
+        return value
+
+    return check
+
+
+def _urls_callback(values: list[str] | None) -> list[str] | None:
+    """Refuse a URL that cannot be read (exit 2), before any work is done."""
+    from recommender.articles import canonical_url
+
+    for value in values or ():
+        try:
+            canonical_url(value)
+        except ValueError as exc:
+            raise typer.BadParameter(f"cannot read the URL '{value}' ({exc})") from None
+    return values
+
+
+def _since_callback(value: str) -> str:
+    from recommender.refresh import parse_since
+
+    try:
+        parse_since(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+PathsArgument = Annotated[list[Path], typer.Argument(
+    metavar="PATH...", help="Feed files or folders (searched recursively).")]
 IndexOption = Annotated[Path, typer.Option("--index", help="Index directory.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail on the first broken file "
                                                              "instead of skipping it.")]
 DEFAULT_INDEX = Path("indexes/default")
-KOption = Annotated[int, typer.Option("-k", min=1, help="Suggestions per article.")]
+KOption = Annotated[int, typer.Option("-k", min=1, max=1000, help="Suggestions per article.")]
 WindowDays = Annotated[float | None, typer.Option(
     min=0, help="Only candidates published within N days of the article.")]
 OlderOnly = Annotated[bool, typer.Option(help="Only candidates published before the article.")]
@@ -48,8 +92,19 @@ Topics = Annotated[list[str] | None, typer.Option(
 ExcludeProviders = Annotated[list[str] | None, typer.Option(
     "--exclude-provider", help="Never suggest this provider (name or domain; repeatable).")]
 ExcludeUrls = Annotated[list[str] | None, typer.Option(
-    "--exclude-url", help="Never suggest this URL (repeatable).")]
+    "--exclude-url", help="Never suggest this URL (repeatable).", callback=_urls_callback)]
 MinScore = Annotated[float | None, typer.Option(help="Drop suggestions scoring below this.")]
+Write = Annotated[bool, typer.Option("--write", help="Write the suggestions into each file's "
+                                                     "related list (atomically).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show each file's change as a diff and "
+                                                        "write nothing (with or without "
+                                                        "--write).")]
+Replace = Annotated[bool, typer.Option(
+    "--replace", help="Replace the whole related list, editors' entries included. Without it, "
+                      "entries the product did not write stay as they are.")]
+LedgerOption = Annotated[Path | None, typer.Option(
+    "--ledger", help="The record of the entries the product wrote (default: "
+                     "$RECOMMENDER_LEDGER or ~/.local/state/recommender/written.jsonl).")]
 
 
 def err(message: str) -> None:
@@ -115,49 +170,61 @@ class _Bar:
                 self.bar = None
 
 
-def _print_build(result: Any, verb: str, started: float) -> None:
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 article``, ``2 articles``, ``1 related entry``, ``3 related entries``."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def _print_build(result: Any, started: float, added: bool = False) -> None:
     report_skipped(result.skipped)
     for duplicate, kept in result.duplicates:
         err(f"Note: {duplicate} is the same article as {kept} (same URL); indexed once")
     for note in result.notes:
         err(f"Note: {note}")
     m = result.manifest
-    typer.echo(f"{verb} {m['count']} articles ({m['files']} files + {m['stubs']} related "
-               f"entries; {result.encoded} encoded, {result.reused} reused) into {result.index} "
-               f"in {time.perf_counter() - started:.1f} s.")
+    detail = (f"{plural(m['files'], 'file')} + "
+              f"{plural(m['stubs'], 'related entry', 'related entries')}; "
+              f"{result.encoded:,} encoded, {result.reused:,} reused")
+    seconds = f"{time.perf_counter() - started:.1f} s"
+    if added:
+        typer.echo(f"Added {plural(result.files, 'file')} to {result.index}, which now holds "
+                   f"{plural(m['count'], 'article')} ({detail}), in {seconds}.")
+    else:
+        typer.echo(f"Indexed {plural(m['count'], 'article')} ({detail}) into {result.index} "
+                   f"in {seconds}.")
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def build(
-    paths: Annotated[list[Path], typer.Argument(help="Feed files or folders (recursive).")],
+    paths: PathsArgument,
     index: IndexOption = DEFAULT_INDEX,
     model: Annotated[str, typer.Option(help="'default' (all-MiniLM-L6-v2), 'hashing', or a "
                                             "local sentence-transformers folder.")] = "default",
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per encoder batch.")] = 64,
     strict: StrictOption = False,
     approximate: Annotated[str, typer.Option(
-        "--vector-index", help="auto (exact up to 100k articles, HNSW above), exact or hnsw.")
-    ] = "auto",
+        "--vector-index", callback=_choice("auto", "exact", "hnsw"),
+        help="auto (exact up to 100k articles, HNSW above), exact or hnsw.")] = "auto",
     backend: Annotated[str, typer.Option(
+        callback=_choice("auto", "sentence-transformers"),
         help="Encoder for the build: auto (ONNX export when possible) or "
              "sentence-transformers.")] = "auto",
 ) -> None:
     """Index an archive: every article file and every curated related entry."""
     from recommender.build import build_index
 
-    if approximate not in ("auto", "exact", "hnsw"):
-        raise typer.BadParameter("choose auto, exact or hnsw", param_hint="--vector-index")
     started = time.perf_counter()
     result = build_index(paths, index, model, batch_size, strict, approximate, backend,
                          _Bar("Encoding"))
-    _print_build(result, "Indexed", started)
+    _print_build(result, started)
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def add(
-    paths: Annotated[list[Path], typer.Argument(help="New or changed feed files or folders.")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH...", help="New or changed feed files or folders.")],
     index: IndexOption = DEFAULT_INDEX,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     strict: StrictOption = False,
@@ -167,7 +234,7 @@ def add(
 
     started = time.perf_counter()
     result = add_to_index(paths, index, batch_size, strict, _Bar("Encoding"))
-    _print_build(result, "Index now holds", started)
+    _print_build(result, started, added=True)
 
 
 def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
@@ -175,7 +242,8 @@ def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
     """Articles from files or folders, from --title/--excerpt, or from standard input."""
     from recommender.articles import Article, article_from_fields, load_articles, parse_front_matter
 
-    if paths:
+    from_stdin = [str(p) for p in paths] == ["-"]  # `suggest -`: the article on stdin
+    if paths and not from_stdin:
         loaded = load_articles(paths, strict=strict)
         report_skipped(loaded.errors)
         if not loaded.articles:
@@ -183,7 +251,7 @@ def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
                                    "Pass feed files (.md, .txt, .yaml) with front matter")
         return loaded.articles
     if title is None:
-        if sys.stdin.isatty():
+        if sys.stdin.isatty() and not from_stdin:
             raise typer.BadParameter("give files, --title (and --excerpt), or text on stdin")
         text = sys.stdin.read()
         if text.lstrip("\ufeff").startswith("---"):
@@ -206,19 +274,49 @@ def _filters(window_days: float | None, older_only: bool, topic: list[str] | Non
                    tuple(exclude_url or ()), min_score)
 
 
-@app.command()
+def _print_updates(updates: list[Any], dry_run: bool, show_diffs: bool, strict: bool,
+                   what: str) -> None:
+    """Diffs (with --dry-run), one line per file that could not be changed, the totals."""
+    if show_diffs:
+        for update in updates:
+            if update.changed:
+                typer.echo(update.diff, nl=False)
+    failed = [u for u in updates if u.error is not None]
+    for update in failed:
+        err(f"Skipped {update.path}: {update.error}")
+    changed = sum(u.changed for u in updates)
+    unchanged = len(updates) - changed - len(failed)
+    verb = "would change" if dry_run else "changed"
+    kept = sum(u.curated_kept for u in updates)
+    removed = sum(u.curated_removed for u in updates if u.changed)
+    typer.echo(
+        f"{what}: {changed:,} {verb}, {unchanged:,} unchanged"
+        + (f", {len(failed):,} skipped" if failed else "")
+        + f"; {plural(sum(len(u.added) for u in updates), 'entry', 'entries')} added, "
+        f"{sum(len(u.updated) for u in updates):,} updated, "
+        f"{sum(len(u.removed) for u in updates):,} removed; "
+        f"{plural(kept, 'curated entry', 'curated entries')} kept"
+        + (f", {removed:,} removed (--replace)" if removed else "") + ".")
+    if failed and strict:
+        raise RecommenderError(f"{plural(len(failed), 'file')} could not be changed",
+                               "--strict", "Fix them (see the lines above) and run again")
+
+
+@app.command(cls=_Command)
 @handles_errors
 def suggest(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Article files or folders. Without any: --title/--excerpt, or stdin.")] = None,
+        metavar="[PATH]...", help="Article files or folders; '-' or none: an article on "
+                                  "stdin (or --title/--excerpt).")] = None,
     index: IndexOption = DEFAULT_INDEX,
     k: KOption = 5,
-    output_format: Annotated[str, typer.Option("--format", "-f",
-                                               help="yaml, json or table.")] = "yaml",
-    write: Annotated[bool, typer.Option("--write", help="Write the related list into each "
-                                                        "file (atomically).")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --write: show the change, "
-                                                            "write nothing.")] = False,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", callback=_choice("yaml", "json", "table"),
+        help="yaml (the feed's related list), json or table.")] = "yaml",
+    write: Write = False,
+    dry_run: DryRun = False,
+    replace: Replace = False,
+    ledger: LedgerOption = None,
     title: Annotated[str | None, typer.Option(help="Query title (no file needed).")] = None,
     excerpt: Annotated[str | None, typer.Option(help="Query excerpt.")] = None,
     window_days: WindowDays = None,
@@ -233,16 +331,17 @@ def suggest(
                                                    "model.")] = None,
     strict: StrictOption = False,
 ) -> None:
-    """Suggest related articles for new articles: print them, or write them into the files."""
+    """Suggest related articles for new articles: print them, or write them into the files
+    (editors' entries are kept unless --replace)."""
     from recommender import output
     from recommender.ranking import Ranker, make_queries
     from recommender.store import load_index
-    from recommender.writeback import write_related
 
-    if output_format not in output.FORMATS:
-        raise typer.BadParameter("choose yaml, json or table", param_hint="--format")
-    if (write or dry_run) and not paths:
-        raise typer.BadParameter("--write and --dry-run need article files")
+    files = [p for p in paths or () if str(p) != "-"]
+    if (write or dry_run or replace) and not files:
+        raise typer.BadParameter("--write, --dry-run and --replace need article files")
+    if replace and not (write or dry_run):
+        raise typer.BadParameter("--replace goes with --write or --dry-run")
     articles = read_queries(paths or [], title, excerpt, strict)
     loaded = load_index(index)
     encoder, note = loaded.query_encoder(model)
@@ -250,18 +349,16 @@ def suggest(
         err(f"Note: {note}")
     filters = _filters(window_days, older_only, topic, exclude_provider, exclude_url, min_score)
     ranker = Ranker(loaded)
-    results = [(q.article, ranker.rank(q, k, filters)) for q in make_queries(articles, encoder)]
+    queries = make_queries(articles, encoder)
     if write or dry_run:
-        changed = 0
-        for article, suggestions in results:
-            diff = write_related(article.path, [s.entry() for s in suggestions], dry_run)
-            changed += bool(diff)
-            if dry_run and diff:
-                typer.echo(diff, nl=False)
-        verb = "would change" if dry_run else "changed"
-        typer.echo(f"{len(results)} files, {changed} {verb}, "
-                   f"{len(results) - changed} already up to date.")
+        from recommender.ledger import Ledger
+        from recommender.related import write_suggestions
+
+        updates = write_suggestions(ranker, queries, k=k, filters=filters, replace=replace,
+                                    dry_run=dry_run, ledger=Ledger(ledger))
+        _print_updates(updates, dry_run, dry_run, strict, plural(len(updates), "file"))
         return
+    results = [(q.article, ranker.rank(q, k, filters)) for q in queries]
     if output_format == "json":
         typer.echo(output.as_json([output.as_json_object(a.path or "<query>", a.url, s, explain)
                                    for a, s in results]), nl=False)
@@ -276,10 +373,11 @@ def suggest(
             typer.echo(output.as_yaml(suggestions, explain), nl=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def evaluate(
-    paths: Annotated[list[Path], typer.Argument(help="The archive: feed files or folders.")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH...", help="The archive: feed files or folders.")],
     index: Annotated[Path, typer.Option("--index", help="An index whose vectors are reused "
                                                         "(nothing it holds is re-encoded).")
                      ] = DEFAULT_INDEX,
@@ -318,26 +416,27 @@ def evaluate(
         "encoded).")
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def refresh(
-    paths: Annotated[list[Path], typer.Argument(help="The archive: feed files or folders.")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH...", help="The archive: feed files or folders.")],
     index: IndexOption = DEFAULT_INDEX,
-    since: Annotated[str, typer.Option(help="Window: 7d, 48h, 2w, or a date YYYY-MM-DD.")
-                     ] = "7d",
-    relative_to: Annotated[str, typer.Option(help="A span counts back from the newest "
-                                                  "article (newest) or from now.")
-                           ] = "newest",
+    since: Annotated[str, typer.Option(help="Window: 7d, 48h, 2w, or a date YYYY-MM-DD.",
+                                       callback=_since_callback)] = "7d",
+    relative_to: Annotated[str, typer.Option(
+        callback=_choice("newest", "now"),
+        help="A span counts back from the newest article (newest) or from now.")] = "newest",
     k: KOption = 5,
-    write: Annotated[bool, typer.Option("--write", help="Write the new lists into the "
-                                                        "files (atomically).")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show a diff per changed "
-                                                            "article; write nothing.")] = False,
+    write: Write = False,
+    dry_run: DryRun = False,
+    replace: Replace = False,
     keep_curated: Annotated[bool, typer.Option(
-        "--keep-curated", help="Keep the entries already listed, in their order; append new "
-                               "ones up to k.")] = False,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")
-                             ] = "text",
+        "--keep-curated", hidden=True,
+        help="Kept for old scripts: editors' entries are always kept now.")] = False,
+    ledger: LedgerOption = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", callback=_choice("text", "json"), help="text or json.")] = "text",
     window_days: WindowDays = None,
     older_only: OlderOnly = False,
     topic: Topics = None,
@@ -346,36 +445,37 @@ def refresh(
     min_score: MinScore = None,
     strict: StrictOption = False,
 ) -> None:
-    """Recompute the related lists of recently published articles (run after a rebuild)."""
+    """Recompute the product's entries in the related lists of recently published articles
+    (run after a rebuild; editors' entries are kept unless --replace)."""
     import json
 
+    from recommender.ledger import Ledger
     from recommender.refresh import refresh as run_refresh
 
-    if write and dry_run:
-        raise typer.BadParameter("choose one of --write and --dry-run")
-    if output_format not in ("text", "json"):
-        raise typer.BadParameter("choose text or json", param_hint="--format")
+    if keep_curated and replace:
+        raise typer.BadParameter("--keep-curated and --replace contradict each other")
+    write = write and not dry_run  # --dry-run always wins: nothing is written
     started = time.perf_counter()
     result = run_refresh(
-        paths, index, since, relative_to, k,
-        _filters(window_days, older_only, topic, exclude_provider, exclude_url, min_score),
-        write=write, keep_curated=keep_curated, strict=strict)
+        paths, index=index, since=since, relative_to=relative_to, k=k,
+        filters=_filters(window_days, older_only, topic, exclude_provider, exclude_url,
+                         min_score),
+        write=write, replace=replace, strict=strict, ledger=Ledger(ledger))
     report_skipped(result.skipped)
-    summary = result.summary
     if output_format == "json":
-        typer.echo(json.dumps({"summary": summary, "written": write,
-                               "articles": [a.as_dict() for a in result.articles]}, indent=2))
+        typer.echo(json.dumps({
+            "summary": result.summary, "written": write,
+            "articles": [{"path": u.path, "changed": u.changed, "added": u.added,
+                          "updated": u.updated, "removed": u.removed,
+                          "curated_kept": u.curated_kept,
+                          "error": None if u.error is None else str(u.error)}
+                         for u in result.updates]}, indent=2, ensure_ascii=False))
         return
-    if dry_run:
-        for change in result.articles:
-            if change.changed:
-                typer.echo(change.diff, nl=False)
-    verb = "changed" if write else "would change"
-    typer.echo(f"{summary['considered']} articles published since {summary['window_start']}: "
-               f"{summary['changed']} {verb}, {summary['unchanged']} unchanged; "
-               f"{summary['entries_added']} entries added, {summary['entries_removed']} "
-               f"removed ({time.perf_counter() - started:.1f} s).")
-    if not write and not dry_run and summary["changed"]:
+    what = (f"{plural(len(result.updates), 'article')} published since "
+            f"{result.summary['window_start']}")
+    _print_updates(result.updates, not write, dry_run, strict, what)
+    err(f"Done in {time.perf_counter() - started:.1f} s.")
+    if not write and not dry_run and any(u.changed for u in result.updates):
         err("Nothing was written: add --write to apply, or --dry-run to see the changes.")
 
 

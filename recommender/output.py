@@ -8,10 +8,15 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from recommender.feedyaml import render_related
 from recommender.ranking import Suggestion
-from recommender.writeback import render_related
 
 FORMATS = ("yaml", "json", "table")
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
 def _explain_line(s: Suggestion) -> str:
@@ -54,14 +59,14 @@ def as_json(objects: Sequence[dict[str, Any]]) -> str:
 
 def as_table(title: str, suggestions: Sequence[Suggestion], explain: bool = False) -> str:
     """A readable table: rank, score, date, provider, title."""
-    width = shutil.get_terminal_size((100, 20)).columns
+    width = max(60, shutil.get_terminal_size((100, 20)).columns)  # never narrower than a row
     lines = [title, ""] if title else []
     if not suggestions:
         return "\n".join([*lines, "  (no suggestions)"]) + "\n"
     lines.append(f"  {'#':>2}  {'score':>5}  {'published':<10}  {'provider':<20}  title")
     for rank, s in enumerate(suggestions, start=1):
         record = s.record
-        provider = ((record.get("provider") or {}).get("name") or "")[:20]
+        provider = clip((record.get("provider") or {}).get("name") or "", 20)
         date = str(record.get("publishedDateTime", ""))[:10]
         head = f"  {rank:>2}  {s.score:5.3f}  {date:<10}  {provider:<20}  "
         lines.append(head + textwrap.shorten(record["title"], max(20, width - len(head))))

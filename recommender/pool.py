@@ -1,8 +1,9 @@
 """The candidate pool: every article file plus every entry of every curated ``related:`` list.
 
 Related entries are articles too; they are de-duplicated by canonical URL (AMP and original URLs
-count as the same article), a full file wins over a stub, and each candidate remembers which
-files mention it (its provenance), so an evaluation can tell which stubs a query brought in.
+count as the same article), a full file wins over a stub (which fills the fields the file
+lacks, such as ``quality``), and each candidate remembers which files mention it (its
+provenance), so an evaluation can tell which stubs a query brought in.
 """
 
 from __future__ import annotations
@@ -66,12 +67,16 @@ def build_pool(files: Sequence[Article], seed: Iterable[Candidate] = ()) -> Pool
             mentions.append(set(mentioned))
         else:
             mentions[row].update(mentioned)
-            if file and (not is_file[row] or row in seeded_files):
-                candidates[row], is_file[row] = article, True
+            if file and row in seeded_files:  # `add` of a changed file: the file as it is now
+                candidates[row] = article
                 seeded_files.discard(row)
+            elif file and not is_file[row]:  # the file wins, a curated entry fills its gaps
+                candidates[row], is_file[row] = article.merged_with(candidates[row]), True
             elif file:
                 pool.duplicates.append((str(article.path), str(candidates[row].path)))
                 return
+            else:  # another curated entry of the same article: the first one wins
+                candidates[row] = candidates[row].merged_with(article)
         for url in candidates[row].urls + article.urls:
             by_url.setdefault(url, row)
 

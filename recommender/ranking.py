@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.articles import Article, canonical_url
+from recommender.articles import Article, canonical_url, feed_entry
 from recommender.embedding import Encoder
 from recommender.index import top_rows
 from recommender.lexical import tokenize
@@ -112,10 +112,13 @@ class Suggestion:
     shared_words: list[str] = field(default_factory=list)
 
     def entry(self) -> dict[str, Any]:
-        """The suggestion as a ``related:`` entry in the feed's schema."""
-        keys = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
-                "type", "provider", "quality", "images")
-        return {key: self.record[key] for key in keys if key in self.record}
+        """The suggestion as a ``related:`` entry, exactly as the feed writes one."""
+        return feed_entry(self.record)
+
+    @property
+    def record_urls(self) -> tuple[str, ...]:
+        """The canonical URLs of the suggested article (its id and aliases)."""
+        return (self.record["id"], *self.record.get("aliases", ()))
 
     def explanation(self) -> dict[str, Any]:
         return {

@@ -1,189 +1,223 @@
-"""Write a ``related:`` list into a feed file: only that block changes, atomically.
+"""Change a feed file's ``related:`` list in place: only that block changes, atomically.
 
-The block is rendered in the feed's own style (two-space indents, double-quoted strings,
-unquoted timestamps). The new text is parsed again and compared with the old before anything
-is written: every other field must come back identical.
+The block is split into its items (each with the comment lines above it), so that items can be
+kept byte for byte while others are dropped or added. The new text is parsed again and compared
+with what was meant before anything is written: every other field, and every kept item, must
+come back identical; otherwise the file is left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
-from datetime import date, datetime
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recommender.articles import (
-    format_datetime,
-    parse_front_matter,
-    read_text,
-    split_front_matter,
-)
+from recommender.articles import parse_front_matter, read_text, split_front_matter
 from recommender.errors import ArticleError, RecommenderError
+from recommender.feedyaml import render_items
 
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
-_TOP_LEVEL = re.compile(r"^[^\s#-]")
-_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 .&'()/_-]*[A-Za-z0-9.)]|[A-Za-z]")
-_YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
-_ALWAYS_QUOTED = frozenset({"title", "excerpt", "webUrl", "url", "originalUrl", "ampWebUrl",
-                            "cdnAmpWebUrl"})
-
-
-def _scalar(value: Any, key: str = "") -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value)
-    if key not in _ALWAYS_QUOTED and (_TIMESTAMP.match(text) or (
-            _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS)):
-        return text  # as the feed writes them: names, domains, types, timestamps unquoted
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted one
+_RELATED_KEY = re.compile(r"related[ \t]*:")
+_TEMP_PREFIX = ".recommender-"
+STALE_TEMP_SECONDS = 600
+"""A temporary file this old beside an article is a leftover of a killed run."""
 
 
-def _render(value: Any, indent: int) -> list[str]:
-    """YAML lines for a mapping or list value, indented by ``indent`` spaces."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                lines.append(f"{pad}{key}:")
-                # A nested mapping indents its keys; a list's "  - " carries the indent itself.
-                lines.extend(_render(item, indent + 2 if isinstance(item, dict) else indent))
-            else:
-                empty = "[]" if item == [] else "{}" if item == {} else None
-                lines.append(f"{pad}{key}: {empty or _scalar(item, key)}")
-    else:
-        dash = " " * (indent + 2) + "- "  # items' dash at indent + 2, their keys at indent + 4
-        for item in value:
-            if isinstance(item, dict) and item:
-                body = _render(item, indent + 4)
-                lines.append(f"{dash}{body[0].lstrip()}")  # as wide as the body indent
-                lines.extend(body[1:])
-            else:
-                lines.append(f"{dash}{_scalar(item)}")
-    return lines
+def _is_content(line: str) -> bool:
+    """A line that holds YAML (not blank, not only a comment)."""
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
 
 
-def render_related(entries: Sequence[dict[str, Any]], newline: str = "\n") -> str:
-    """The ``related:`` block for ``entries``, ending with a newline."""
-    lines = ["related: []"] if not entries else ["related:", *_render(list(entries), 0)]
-    return newline.join(lines) + newline
+@dataclass
+class Block:
+    """Where the ``related:`` list sits in a file's text, and its items' lines."""
+
+    text: str
+    start: int
+    """Offset of the front matter's first character in ``text``."""
+    end: int
+    """Offset just past the front matter (where the closing ``---`` line starts)."""
+    lines: list[str]
+    """The front matter's lines, line endings kept."""
+    first: int | None
+    """Index of the ``related:`` line, or None if the file has no list."""
+    last: int
+    """Index just past the block's last content line."""
+    items: list[tuple[int, int, int]]
+    """Per item: (first line of its leading comments, first line of the item, end)."""
+    dash: int
+    """Indentation of the items' dashes (the feed uses 2)."""
+
+    @property
+    def newline(self) -> str:
+        return "\r\n" if "\r\n" in self.text[:self.end] else "\n"
+
+    @property
+    def inline(self) -> bool:
+        """The list is written on the key's line (``related: []``, a flow list, ``null``)."""
+        assert self.first is not None
+        value = self.lines[self.first].split(":", 1)[1].strip()
+        return bool(value) and not value.startswith("#")
 
 
-def _related_lines(text: str) -> tuple[int, int, list[str], int | None, int]:
-    """(front start, front end, front lines, first line of the block or None, end line)."""
+def find_block(text: str) -> Block:
+    """The ``related:`` block of a feed file's text (raises ValueError without front matter)."""
     start, end = split_front_matter(text)
     lines = text[start:end].splitlines(keepends=True)
-    first = next((i for i, line in enumerate(lines) if re.match(r"related\s*:", line)), None)
-    last = len(lines)
-    if first is not None:
-        last = first + 1
-        while last < len(lines) and not _TOP_LEVEL.match(lines[last]):
-            last += 1
-        while last - 1 > first and not lines[last - 1].strip():
-            last -= 1  # blank lines before the next key stay where they are
-    return start, end, lines, first, last
-
-
-def replace_related(text: str, entries: Sequence[dict[str, Any]]) -> str:
-    """``text`` with its front matter's ``related:`` block replaced (or added at the end)."""
-    start, end, lines, first, last = _related_lines(text)
-    newline = "\r\n" if "\r\n" in text[:end] else "\n"
-    front = text[start:end]
-    block = render_related(entries, newline)
+    first = next((i for i, line in enumerate(lines) if _RELATED_KEY.match(line)), None)
     if first is None:
-        before = front if not front or front.endswith("\n") else front + newline
-        if before.strip() and before.splitlines()[-1].strip():
-            before += newline  # a blank line between sections, as the feed has
-        return text[:start] + before + block + text[end:]
-    return text[:start] + "".join(lines[:first]) + block + "".join(lines[last:]) + text[end:]
+        return Block(text, start, end, lines, None, len(lines), [], 2)
+    last = first + 1
+    for i in range(first + 1, len(lines)):
+        line = lines[i]
+        if _is_content(line) and not line[0].isspace() and not line.startswith("-"):
+            break  # the next top-level key
+        if _is_content(line):
+            last = i + 1  # trailing blank and comment lines belong to what follows
+    body = [i for i in range(first + 1, last) if _is_content(lines[i])]
+    dash = min((len(lines[i]) - len(lines[i].lstrip(" ")) for i in body), default=2)
+    starts = [i for i in body if lines[i][dash:dash + 1] == "-" and
+              lines[i][dash + 1:dash + 2] in (" ", "\n", "\r", "")]
+    if not starts and body and not Block(text, start, end, lines, first, last, [], dash).inline:
+        raise ValueError("the related list is not a list of entries")
+    items, lead = [], first + 1
+    for n, item_start in enumerate(starts):
+        item_end = starts[n + 1] if n + 1 < len(starts) else last
+        # The comment and blank lines just above the next item go with it.
+        while item_end - 1 > item_start and not _is_content(lines[item_end - 1]):
+            item_end -= 1
+        items.append((lead, item_start, item_end))
+        lead = item_end
+    return Block(text, start, end, lines, first, last, items, dash)
 
 
-def append_related(text: str, entries: Sequence[dict[str, Any]]) -> str:
-    """``text`` with ``entries`` added after the existing items of its ``related:`` list;
-    the existing items stay byte for byte. ``entries`` must be the items to add only."""
-    start, end, lines, first, last = _related_lines(text)
-    items = [line for line in lines[first + 1:last] if line.lstrip().startswith("- ")] \
-        if first is not None else []
-    if not entries:
-        return text
-    if not items:  # no list yet (or a flow-style one): write the block
-        return replace_related(text, entries)
-    newline = "\r\n" if "\r\n" in text[:end] else "\n"
-    dash = len(items[0]) - len(items[0].lstrip())  # the file's own list indentation
-    added = _render(list(entries), dash - 2)
-    tail = "".join(lines[:last])
-    tail += "" if tail.endswith("\n") else newline
-    return text[:start] + tail + newline.join(added) + newline + "".join(lines[last:]) + \
-        text[end:]
+def _insertion_point(block: Block) -> tuple[int, str, str]:
+    """(line index, text before, text after) for a new ``related:`` block: before ``secured:``
+    where the file has one (as in every feed file), else at the end of the front matter."""
+    nl = block.newline
+    spaced = any(not line.strip() for line in block.lines)  # the file separates sections
+    secured = next((i for i, line in enumerate(block.lines) if line.startswith("secured:")), None)
+    if secured is not None:
+        before = nl if spaced and secured and block.lines[secured - 1].strip() else ""
+        return secured, before, nl if spaced else ""
+    tail = block.lines[-1] if block.lines else ""
+    before = "" if not tail or tail.endswith("\n") else nl
+    if spaced and tail.strip():
+        before += nl
+    return len(block.lines), before, ""
 
 
-def _check(old: str, new: str, path: Path, count: int) -> None:
-    refusal = RecommenderError("refusing to write: the rewritten front matter would change "
-                               "other fields", str(path), "Please report this file")
+def splice(text: str, keep: Sequence[int], entries: Sequence[Mapping[str, Any]]) -> str:
+    """``text`` whose related list holds the items at positions ``keep`` (their lines and the
+    comments above them unchanged, in their order), then ``entries``, rendered new.
+
+    Comment lines above an item that is dropped stay where they are.
+    """
+    block = find_block(text)
+    nl = block.newline
+    new_lines = [line + nl for line in render_items(entries, block.dash)]
+    if block.first is None:
+        if not new_lines:
+            return text
+        at, before, after = _insertion_point(block)
+        added = before + "related:" + nl + "".join(new_lines) + after
+        front = "".join(block.lines[:at]) + added + "".join(block.lines[at:])
+        return text[:block.start] + front + text[block.end:]
+    if block.inline and block.last > block.first + 1:
+        raise ValueError("the related list is written in flow style over several lines")
+    kept: list[str] = []
+    for position, (lead, item, end) in enumerate(block.items):
+        kept.extend(block.lines[lead:end] if position in keep else
+                    [line for line in block.lines[lead:item] if line.strip()])
+    body = kept + new_lines
+    if block.inline and not body:
+        return text  # `related: []` and nothing to add
+    header = block.lines[block.first]
+    if block.inline or not any(_is_content(line) for line in body):
+        header = ("related:" if body else "related: []") + nl
+    if body and not body[-1].endswith("\n"):
+        body[-1] += nl
+    front = "".join(block.lines[:block.first]) + header + "".join(body) + \
+        "".join(block.lines[block.last:])
+    if block.last == len(block.lines) and front and not front.endswith("\n"):
+        front += nl
+    return text[:block.start] + front + text[block.end:]
+
+
+def check_rewrite(old: str, new: str, path: Path, expected: Sequence[Any]) -> None:
+    """Refuse ``new`` unless every field but ``related`` reads back as in ``old`` and
+    ``related`` reads back as ``expected``."""
     before = parse_front_matter(old, path)
     try:
         after = parse_front_matter(new, path)
     except ArticleError:
-        raise refusal from None
+        after = None
     others_before = {k: v for k, v in before.items() if k != "related"}
-    others_after = {k: v for k, v in after.items() if k != "related"}
-    if others_before != others_after or len(after.get("related") or ()) != count:
-        raise refusal
+    others_after = {k: v for k, v in (after or {}).items() if k != "related"}
+    if after is None or others_before != others_after or \
+            list(after.get("related") or []) != list(expected):
+        raise RecommenderError("refusing to write: the rewritten front matter would not read "
+                               "back as intended", str(path),
+                               "The file is unchanged; please report it")
+
+
+def _fsync_directory(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # some file systems cannot open a directory
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def remove_stale_temporaries(folder: Path, now: float | None = None) -> None:
+    """Delete temporary files that a killed run left beside articles."""
+    limit = (now or time.time()) - STALE_TEMP_SECONDS
+    for leftover in folder.glob(f"{_TEMP_PREFIX}*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.lstat().st_mtime < limit:
+                leftover.unlink()
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename, keeping its permissions."""
-    mode = path.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Replace the file at ``path`` with ``text`` in one rename, keeping its permissions.
+
+    A symbolic link is followed: its target is replaced and the link stays a link.
+    """
+    target = Path(os.path.realpath(path))
+    mode = target.stat().st_mode & 0o7777
+    # A short fixed prefix: the article's own name may already be near NAME_MAX.
+    handle, temporary = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_directory(target.parent)  # the rename itself survives a power cut
+    remove_stale_temporaries(target.parent)
 
 
-def write_related(path: str | os.PathLike[str], entries: Sequence[dict[str, Any]],
-                  dry_run: bool = False, append: bool = False) -> str:
-    """Write ``entries`` as the ``related:`` list of the file at ``path``.
+def unified_diff(path: str | os.PathLike[str], old: str, new: str) -> str:
+    """The change as a unified diff, both sides labelled with the path the user gave."""
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True), str(path), str(path)))
 
-    With ``append``, ``entries`` is the whole new list but begins with the file's current
-    entries, which are kept byte for byte; only the rest is written after them.
-    Returns a unified diff of the change ('' if none). With ``dry_run`` nothing is written.
-    """
-    path = Path(path)
-    old = read_text(path)
-    if append:
-        current = parse_front_matter(old, path).get("related") or []
-        new = append_related(old, list(entries)[len(current):])
-    else:
-        new = replace_related(old, entries)
-    if new == old:
-        return ""
-    _check(old, new, path, len(entries))
-    diff = "".join(difflib.unified_diff(old.splitlines(keepends=True),
-                                        new.splitlines(keepends=True),
-                                        f"a/{path}", f"b/{path}"))
-    if not dry_run:
-        if read_text(path) != old:
-            raise RecommenderError("file changed while suggestions were computed", str(path),
-                                   "Run the command again")
-        atomic_write(path, new)
-    return diff
+
+def write_if_unchanged(path: Path, old: str, new: str) -> None:
+    """Write ``new`` unless the file no longer holds ``old`` (an editor saved it meanwhile)."""
+    if read_text(path) != old:
+        raise RecommenderError("the file changed while suggestions were computed", str(path),
+                               "Run the command again")
+    atomic_write(path, new)

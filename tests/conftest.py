@@ -18,6 +18,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+@pytest.fixture(autouse=True)
+def ledger_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own record of written entries, never the user's."""
+    path = tmp_path / "ledger" / "written.jsonl"
+    monkeypatch.setenv("RECOMMENDER_LEDGER", str(path))
+    return path
+
+
 @pytest.fixture(scope="session", autouse=True)
 def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Tests never write to the user's ~/.cache; real-model tests share one ONNX export."""

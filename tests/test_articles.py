@@ -50,7 +50,8 @@ def test_article_fields(tmp_path: Path) -> None:
     assert article.quality == 39
     assert article.provider == "One" and article.domain == "one.example"
     assert article.text == "Title. Excerpt here"
-    assert article.entry()["publishedDateTime"] == "2023-07-03T11:07:00-07:00"
+    # Entries are written as the feed writes related entries: in UTC, with Z.
+    assert article.entry()["publishedDateTime"] == "2023-07-03T18:07:00Z"
     assert article.entry()["ampWebUrl"] == "https://one.example/amp/story"  # written back as is
 
 

@@ -10,6 +10,7 @@ import yaml
 from conftest import DATA, feed_file
 from typer.testing import CliRunner
 
+from recommender.articles import parse_front_matter
 from recommender.cli import app
 
 runner = CliRunner()
@@ -154,3 +155,95 @@ def test_evaluate_without_curated_lists_exits_1(index: Path) -> None:
     result = run("evaluate", DATA / "new", "--index", index)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: no articles with curated related lists")
+
+
+def six_curated(folder: Path) -> Path:
+    related = [{"title": f"Curated {n}", "webUrl": f"https://c{n}.example/story",
+                "date": f"2026-03-0{n}T10:00:00Z"} for n in range(1, 7)]
+    return feed_file(folder, "six.md", "Veltrix Kestrel-9 chip sales climb",
+                     "Veltrix says Kestrel-9 inference chip orders doubled.",
+                     "2026-03-08T10:00:00Z", "https://x.example/six", "Desk", related=related)
+
+
+def test_suggest_write_keeps_every_curated_entry(index: Path, tmp_path: Path) -> None:
+    target = six_curated(tmp_path / "a")
+    before = target.read_text()
+    curated = before[before.index("related:"):before.index("---", 4)]
+    result = run("suggest", target, "--index", index, "--write", "-k", "2")
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == before  # 6 curated entries already fill k = 2
+    assert result.stdout == ("1 file: 0 changed, 1 unchanged; 0 entries added, 0 updated, "
+                             "0 removed; 6 curated entries kept.\n")
+    result = run("suggest", target, "--index", index, "--write", "-k", "8")
+    assert result.stdout == ("1 file: 1 changed, 0 unchanged; 2 entries added, 0 updated, "
+                             "0 removed; 6 curated entries kept.\n")
+    after = target.read_text()
+    assert curated in after and len(parse_front_matter(after)["related"]) == 8
+    result = run("suggest", target, "--index", index, "--write", "-k", "7")
+    assert result.stdout == ("1 file: 1 changed, 0 unchanged; 0 entries added, 0 updated, "
+                             "1 removed; 6 curated entries kept.\n")
+    result = run("suggest", target, "--index", index, "--dry-run", "--replace", "-k", "1")
+    # The one suggestion is the entry the product wrote before: neither added nor removed.
+    assert result.stdout.endswith("1 file: 1 would change, 0 unchanged; 0 entries added, "
+                                  "0 updated, 0 removed; 0 curated entries kept, "
+                                  "6 removed (--replace).\n")
+    assert "-  - title: \"Curated 1\"" in result.stdout
+
+
+def test_suggest_dash_reads_the_article_from_stdin(index: Path) -> None:
+    from_stdin = run("suggest", "-", "--index", index, "-f", "json", input=NEW[0].read_text())
+    from_file = run("suggest", NEW[0], "--index", index, "-f", "json")
+    assert from_stdin.exit_code == 0, from_stdin.output
+    assert json.loads(from_stdin.stdout)[0]["related"] == \
+        json.loads(from_file.stdout)[0]["related"]
+    assert run("suggest", "-", "--index", index, "--write", input="x").exit_code == 2
+
+
+@pytest.mark.parametrize("args", [
+    ("build", DATA, "--backend", "foo"), ("build", DATA, "--vector-index", "ivf"),
+    ("suggest", NEW[0], "--format", "csv"), ("suggest", NEW[0], "--exclude-url", "http://["),
+    ("suggest", NEW[0], "--replace"), ("suggest", NEW[0], "-k", "0"),
+    ("refresh", DATA, "--since", "7days")])
+def test_every_command_line_mistake_exits_2(index: Path, args: tuple) -> None:
+    result = run(*args, "--index", index)
+    assert result.exit_code == 2, result.output
+    assert ("Traceback" not in result.output and "Invalid value" in result.output) \
+        or "Error:" in result.output
+
+
+def test_choice_errors_name_the_allowed_values(index: Path) -> None:
+    result = run("build", DATA, "--index", index, "--backend", "foo")
+    assert "'foo' is not one of auto, sentence-transformers" in result.output
+
+
+def test_build_and_add_summaries_count_in_words(tmp_path: Path) -> None:
+    one = feed_file(tmp_path / "a", "one.md", "A lone article", url="https://x.example/1")
+    result = run("build", one, "--index", tmp_path / "ix", "--model", "hashing")
+    assert result.stdout.startswith(
+        f"Indexed 1 article (1 file + 0 related entries; 1 encoded, 0 reused) into "
+        f"{tmp_path / 'ix'} in ")
+    two = feed_file(tmp_path / "b", "two.md", "A second article", url="https://x.example/2",
+                    related=[{"title": "Linked", "webUrl": "https://x.example/3"}])
+    result = run("add", two, "--index", tmp_path / "ix")
+    assert result.stdout.startswith(
+        f"Added 1 file to {tmp_path / 'ix'}, which now holds 3 articles (2 files + 1 related "
+        "entry; 2 encoded, 1 reused), in ")
+
+
+def test_table_on_a_narrow_terminal_and_long_provider_names(tmp_path: Path) -> None:
+    archive = tmp_path / "a"
+    feed_file(archive, "x.md", "Robot barista opens cafe", url="https://x.example/1",
+              provider="The Extremely Long Provider Name Gazette")
+    assert run("build", archive, "--index", tmp_path / "ix", "--model", "hashing").exit_code == 0
+    result = runner.invoke(app, ["suggest", "--index", str(tmp_path / "ix"), "--title",
+                                 "Robot cafe", "-f", "table", "--explain"], env={"COLUMNS": "5"})
+    assert result.exit_code == 0, result.output
+    row = result.stdout.splitlines()[3]  # title, blank line, header, first row
+    assert row.startswith("   1  0.") and "  The Extremely Long…   Ro" in row
+
+
+def test_help_says_what_write_and_dry_run_do() -> None:
+    for command in ("suggest", "refresh"):
+        text = " ".join(run(command, "--help").stdout.split())
+        assert "write nothing (with or without --write)" in text
+        assert "--replace" in text and "entries the product did not write stay" in text

@@ -14,8 +14,7 @@ from recommender.articles import load_articles, parse_front_matter
 from recommender.build import build_index
 from recommender.cli import app
 from recommender.errors import RecommenderError
-from recommender.refresh import merge_curated, refresh, window_start
-from recommender.writeback import append_related
+from recommender.refresh import parse_since, refresh, window_start
 
 NEWEST = datetime(2026, 1, 12, 12, 0, tzinfo=timezone.utc)
 
@@ -29,8 +28,16 @@ def test_window_spans_dates_and_zones() -> None:
     assert window_start("2026-01-10", NEWEST) == datetime(2026, 1, 10, tzinfo=timezone.utc)
     assert window_start("2026-01-10T00:00:00+02:00", NEWEST) == datetime(
         2026, 1, 9, 22, 0, tzinfo=timezone.utc)
-    with pytest.raises(RecommenderError, match="cannot read --since"):
+    with pytest.raises(RecommenderError, match="cannot read 'last week'"):
         window_start("last week", NEWEST)
+    # Further back than year 1: the window holds everything, it does not overflow.
+    assert window_start("99999999d", NEWEST) == datetime.min.replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["7days", "99999999999d", "2026-13-01", "", "d"])
+def test_since_values_that_cannot_be_read(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_since(text)
 
 
 def _archive(folder: Path) -> Path:
@@ -58,20 +65,20 @@ def refreshable(tmp_path: Path, encoder):
 
 def test_selects_the_window_relative_to_the_newest_article(refreshable, encoder) -> None:
     archive, index = refreshable
-    result = refresh([archive], index, since="13h", k=3, encoder=encoder)
-    assert sorted(Path(a.path).name for a in result.articles) == ["z1.md", "z2.md"]
+    result = refresh([archive], index=index, since="13h", k=3, encoder=encoder)
+    assert sorted(Path(u.path).name for u in result.updates) == ["z1.md", "z2.md"]
     assert result.summary["considered"] == 2 and result.summary["changed"] == 2
-    result = refresh([archive], index, since="13h", k=3, encoder=encoder,
+    result = refresh([archive], index=index, since="13h", k=3, encoder=encoder,
                      now=datetime(2030, 1, 1, tzinfo=timezone.utc), relative_to="now")
-    assert result.articles == []
+    assert result.updates == []
 
 
 def test_write_then_nothing_changes_on_the_second_run(refreshable, encoder) -> None:
     archive, index = refreshable
-    first = refresh([archive], index, since="3d", k=3, write=True, encoder=encoder)
+    first = refresh([archive], index=index, since="3d", k=3, write=True, encoder=encoder)
     assert first.summary["changed"] == first.summary["considered"] > 0
     snapshot = {p: p.read_bytes() for p in archive.glob("*.md")}
-    second = refresh([archive], index, since="3d", k=3, write=True, encoder=encoder)
+    second = refresh([archive], index=index, since="3d", k=3, write=True, encoder=encoder)
     assert second.summary["changed"] == 0 and second.summary["entries_added"] == 0
     assert {p: p.read_bytes() for p in archive.glob("*.md")} == snapshot
     related = parse_front_matter((archive / "z1.md").read_text())["related"]
@@ -81,17 +88,18 @@ def test_write_then_nothing_changes_on_the_second_run(refreshable, encoder) -> N
 def test_dry_run_writes_nothing(refreshable, encoder) -> None:
     archive, index = refreshable
     snapshot = {p: p.read_bytes() for p in archive.glob("*.md")}
-    result = refresh([archive], index, since="3d", k=3, encoder=encoder)
-    assert all(a.diff.startswith("--- a/") for a in result.articles if a.changed)
+    result = refresh([archive], index=index, since="3d", k=3, encoder=encoder)
+    assert all(u.diff.startswith(f"--- {u.path}\n+++ {u.path}\n")
+               for u in result.updates if u.changed)
     assert {p: p.read_bytes() for p in archive.glob("*.md")} == snapshot
 
 
-def test_keep_curated_appends_and_keeps_existing_bytes(refreshable, encoder) -> None:
+def test_curated_entries_are_kept_byte_for_byte_by_default(refreshable, encoder) -> None:
     archive, index = refreshable
     a1 = archive / "a1.md"
     before = a1.read_text()
-    refresh([archive], index, since="2026-01-10", k=4, write=True, keep_curated=True,
-            encoder=encoder)
+    result = refresh([archive], index=index, since="2026-01-10", k=4, write=True,
+                     encoder=encoder)
     after = a1.read_text()
     block = before[before.index("related:"):before.rindex("---")]
     assert block in after  # the curated entries, byte for byte, in their order
@@ -101,28 +109,39 @@ def test_keep_curated_appends_and_keeps_existing_bytes(refreshable, encoder) -> 
     assert len(entries) == 4
     urls = [e["webUrl"].split("?")[0].rstrip("/").replace("www.", "") for e in entries]
     assert len(set(urls)) == 4  # the curated council story is not added again
-    again = refresh([archive], index, since="2026-01-10", k=4, write=True, keep_curated=True,
+    a1_update = next(u for u in result.updates if u.path == str(a1))
+    assert (a1_update.curated_kept, len(a1_update.added), a1_update.removed) == (2, 2, [])
+    again = refresh([archive], index=index, since="2026-01-10", k=4, write=True,
                     encoder=encoder)
     assert again.summary["changed"] == 0 and a1.read_text() == after
 
 
-def test_merge_curated_semantics() -> None:
-    existing = [{"title": "A", "webUrl": "https://a.example/1"},
-                {"title": "B", "webUrl": "https://b.example/2?utm_source=x"}]
-    suggested = [{"title": "B again", "webUrl": "https://www.b.example/2/"},
-                 {"title": "C", "webUrl": "https://c.example/3"},
-                 {"title": "D", "webUrl": "https://d.example/4"}]
-    assert [e["title"] for e in merge_curated(existing, suggested, 3)] == ["A", "B", "C"]
-    assert merge_curated(existing, suggested, 2) == existing
-    assert [e["title"] for e in merge_curated([], suggested, 5)] == ["B again", "C", "D"]
+def test_a_later_refresh_updates_its_own_entries_only(refreshable, encoder) -> None:
+    archive, index = refreshable
+    a1 = archive / "a1.md"
+    curated = parse_front_matter(a1.read_text())["related"]
+    refresh([archive], index=index, since="2026-01-10", k=4, write=True, encoder=encoder)
+    mine = parse_front_matter(a1.read_text())["related"][2:]
+    refresh([archive], index=index, since="2026-01-10", k=3, write=True, encoder=encoder)
+    related = parse_front_matter(a1.read_text())["related"]
+    assert related[:2] == curated
+    assert [e["title"] for e in related[2:]] == [mine[0]["title"]]  # k = 3: one of its own
+    result = refresh([archive], index=index, since="2026-01-10", k=2, write=True,
+                     encoder=encoder)
+    assert parse_front_matter(a1.read_text())["related"] == curated
+    a1_update = next(u for u in result.updates if u.path == str(a1))
+    assert a1_update.removed == [mine[0]["webUrl"]] and a1_update.added == []
+    assert result.summary["curated_removed"] == 0
+    assert result.summary["curated_kept"] == 3  # a1's two, b1's one
 
 
-def test_append_keeps_unindented_list_style() -> None:
-    text = "---\ntitle: T\nrelated:\n- title: old\n  webUrl: x\ntopics:\n- AI\n---\n"
-    new = append_related(text, [{"title": "New", "webUrl": "https://n.example"}])
-    assert new.startswith("---\ntitle: T\nrelated:\n- title: old\n  webUrl: x\n- title: ")
-    assert parse_front_matter(new)["related"][1]["title"] == "New"
-    assert new.endswith("topics:\n- AI\n---\n")
+def test_replace_rewrites_curated_lists(refreshable, encoder) -> None:
+    archive, index = refreshable
+    result = refresh([archive], index=index, since="2026-01-10", k=1, write=True,
+                     replace=True, encoder=encoder)
+    related = parse_front_matter((archive / "a1.md").read_text())["related"]
+    assert len(related) == 1
+    assert result.summary["curated_removed"] == 3  # a1's two, b1's one
 
 
 def test_interrupted_refresh_leaves_every_file_whole(refreshable, encoder, monkeypatch,
@@ -130,7 +149,7 @@ def test_interrupted_refresh_leaves_every_file_whole(refreshable, encoder, monke
     archive, index = refreshable
     expected_dir = tmp_path / "expected"
     shutil.copytree(archive, expected_dir)
-    refresh([expected_dir], index, since="3d", k=3, write=True, encoder=encoder)
+    refresh([expected_dir], index=index, since="3d", k=3, write=True, encoder=encoder)
     before = {p.name: p.read_bytes() for p in archive.glob("*.md")}
     calls = {"n": 0}
     real = writeback.atomic_write
@@ -143,7 +162,7 @@ def test_interrupted_refresh_leaves_every_file_whole(refreshable, encoder, monke
 
     monkeypatch.setattr(writeback, "atomic_write", interrupt_second)
     with pytest.raises(KeyboardInterrupt):
-        refresh([archive], index, since="3d", k=3, write=True, encoder=encoder)
+        refresh([archive], index=index, since="3d", k=3, write=True, encoder=encoder)
     assert load_articles(archive).errors == []
     states = [(p.read_bytes() == before[p.name], p.read_bytes() ==
                (expected_dir / p.name).read_bytes()) for p in archive.glob("*.md")]
@@ -158,11 +177,39 @@ def test_refresh_cli_summary_and_json(refreshable) -> None:
                                  "13h", "--dry-run", "-k", "2"])
     assert result.exit_code == 0, result.output
     assert "+related:" in result.stdout
-    assert "2 articles published since 2026-01-11T23:00:00+00:00: 2 would change" in \
-        result.stdout
+    assert result.stdout.endswith(
+        "2 articles published since 2026-01-11T23:00:00Z: 2 would change, 0 unchanged; "
+        "4 entries added, 0 updated, 0 removed; 0 curated entries kept.\n")
     result = runner.invoke(app, ["refresh", str(archive), "--index", str(index), "--since",
                                  "13h", "--format", "json", "-k", "2"])
     payload = json.loads(result.stdout)
-    assert payload["summary"]["considered"] == 2 and not payload["written"]
+    assert payload["summary"] == {
+        "window_start": "2026-01-11T23:00:00Z", "considered": 2, "changed": 2, "unchanged": 0,
+        "failed": 0, "entries_added": 4, "entries_updated": 0, "entries_removed": 0,
+        "curated_kept": 0, "curated_removed": 0}
+    assert not payload["written"]
     assert {Path(a["path"]).name for a in payload["articles"]} == {"z1.md", "z2.md"}
+    z1 = next(a for a in payload["articles"] if a["path"].endswith("z1.md"))
+    assert z1["added"] == ["https://elsewhere.example/drone-protest",
+                           "https://nine.example/pilots"]
     assert all(len(a["added"]) == 2 for a in payload["articles"])
+
+
+def test_refresh_cli_write_with_dry_run_writes_nothing(refreshable) -> None:
+    archive, index = refreshable
+    snapshot = {p: p.read_bytes() for p in archive.glob("*.md")}
+    result = CliRunner().invoke(app, ["refresh", str(archive), "--index", str(index),
+                                      "--since", "13h", "--write", "--dry-run"])
+    assert result.exit_code == 0 and "would change" in result.stdout
+    assert {p: p.read_bytes() for p in archive.glob("*.md")} == snapshot
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--since", "7days"), ("--since", "99999999999d"), ("--relative-to", "yesterday"),
+    ("--format", "csv"), ("--exclude-url", "http://["), ("-k", "0")])
+def test_refresh_cli_mistakes_exit_2(refreshable, option: str, value: str) -> None:
+    archive, index = refreshable
+    result = CliRunner().invoke(app, ["refresh", str(archive), "--index", str(index), option,
+                                      value])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
