@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import sys
 import time
@@ -80,10 +81,13 @@ def _since_callback(value: str) -> str:
 PathsArgument = Annotated[list[Path], typer.Argument(
     metavar="PATH...", help="Feed files or folders (searched recursively).")]
 IndexOption = Annotated[Path, typer.Option("--index", help="Index directory.")]
-StrictOption = Annotated[bool, typer.Option("--strict", help="Fail on the first broken file "
-                                                             "instead of skipping it.")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="Fail (exit 1) on a file that cannot be read or written instead of "
+                     "reporting and skipping it.")]
 DEFAULT_INDEX = Path("indexes/default")
-KOption = Annotated[int, typer.Option("-k", min=1, max=1000, help="Suggestions per article.")]
+KOption = Annotated[int, typer.Option(
+    "-k", min=1, max=1000, help="Suggestions per article; with --write, entries per related "
+                                "list in all (editors' entries count, and always stay).")]
 WindowDays = Annotated[float | None, typer.Option(
     min=0, help="Only candidates published within N days of the article.")]
 OlderOnly = Annotated[bool, typer.Option(help="Only candidates published before the article.")]
@@ -93,7 +97,14 @@ ExcludeProviders = Annotated[list[str] | None, typer.Option(
     "--exclude-provider", help="Never suggest this provider (name or domain; repeatable).")]
 ExcludeUrls = Annotated[list[str] | None, typer.Option(
     "--exclude-url", help="Never suggest this URL (repeatable).", callback=_urls_callback)]
-MinScore = Annotated[float | None, typer.Option(help="Drop suggestions scoring below this.")]
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number that can be compared")
+    return value
+
+
+MinScore = Annotated[float | None, typer.Option(help="Drop suggestions scoring below this.",
+                                                callback=_finite)]
 Write = Annotated[bool, typer.Option("--write", help="Write the suggestions into each file's "
                                                      "related list (atomically).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show each file's change as a diff and "
