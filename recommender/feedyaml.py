@@ -37,9 +37,8 @@ def quoted(text: str) -> str:
 
 def _reads_back_plain(text: str) -> bool:
     """Whether ``key: text`` unquoted reads back as the same string."""
-    if not text or text != text.strip() or "\n" in text or _ESCAPE.search(text) or \
-            any(ord(c) < 0x20 for c in text):
-        return False
+    if not text or _ESCAPE.search(text) or any(ord(c) < 0x20 for c in text):
+        return False  # control characters only survive escaped
     try:
         return yaml.load(f"k: {text}\n", Loader=_SAFE_LOADER) == {"k": text}
     except yaml.YAMLError:
@@ -48,8 +47,6 @@ def _reads_back_plain(text: str) -> bool:
 
 def scalar(value: Any, key: str = "") -> str:
     """One value as the feed writes it."""
-    if value is None:
-        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -61,30 +58,30 @@ def scalar(value: Any, key: str = "") -> str:
     if isinstance(value, int | float):
         return repr(value)
     if not isinstance(value, str):
-        raise ValueError(f"{key or 'a value'} is a {type(value).__name__}, not a scalar")
+        raise ValueError(f"{key or 'a value'} is {type(value).__name__}, not text or a number")
     if key not in ALWAYS_QUOTED and (_TIMESTAMP.match(value) or _reads_back_plain(value)):
         return value
     return quoted(value)
 
 
 def render(value: Mapping[str, Any] | Sequence[Any], indent: int) -> list[str]:
-    """YAML lines for a mapping or list value, indented by ``indent`` spaces."""
+    """YAML lines for an entry (a mapping of scalars, mappings and lists of mappings or
+    scalars: what ``feed_entry`` makes), indented by ``indent`` spaces."""
     pad = " " * indent
     lines: list[str] = []
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if isinstance(item, Mapping | list) and item:
+            if isinstance(item, Mapping | list):
                 lines.append(f"{pad}{key}:")
                 # A nested mapping indents its keys; a list's "  - " carries the indent itself.
                 lines.extend(render(item, indent + 2 if isinstance(item, Mapping) else indent))
             else:
-                empty = "[]" if item == [] else "{}" if item == {} else None
-                lines.append(f"{pad}{key}: {empty or scalar(item, key)}")
+                lines.append(f"{pad}{key}: {scalar(item, key)}")
         return lines
     dash = " " * (indent + 2) + "- "  # items' dash at indent + 2, their keys at indent + 4
     for item in value:
-        if isinstance(item, Mapping | list) and item:
-            body = render(item, indent + 4 if isinstance(item, Mapping) else indent + 2)
+        if isinstance(item, Mapping):
+            body = render(item, indent + 4)
             lines.append(f"{dash}{body[0].lstrip()}")  # as wide as the body indent
             lines.extend(body[1:])
         else:

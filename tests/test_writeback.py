@@ -98,6 +98,8 @@ def test_an_entry_renders_byte_for_byte_as_the_feed_writes_it() -> None:
     ("- dash", '"- dash"'),                   # as a list
     ("#tag", '"#tag"'),                       # as a comment
     ("null", '"null"'),
+    ("a\nb", '"a\\nb"'),                       # a line break
+    ("x\x7f", '"x\\u007f"'),                    # DEL: unprintable for YAML
     (" padded", '" padded"'),
     ("", '""'),
     ("a\u2028b", '"a\\u2028b"'),               # a line separator: YAML would break the line
@@ -117,11 +119,27 @@ def test_titles_and_urls_are_always_quoted_and_escaped() -> None:
 
 
 def test_values_that_would_not_read_back_are_refused() -> None:
-    for value in (float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="quality is"):
-            scalar(value, "quality")
-    with pytest.raises(ValueError, match="not a scalar"):
-        scalar(object(), "width")
+    with pytest.raises(ValueError, match=r"^quality is nan, which YAML cannot carry back"):
+        scalar(float("nan"), "quality")
+    with pytest.raises(ValueError, match=r"^a value is inf, which YAML cannot carry back"):
+        scalar(float("inf"))
+    with pytest.raises(ValueError, match=r"^width is NoneType, not text or a number$"):
+        scalar(None, "width")
+    with pytest.raises(ValueError, match=r"^a value is list, not text or a number$"):
+        render_items([{"images": [[1, 2]]}])
+
+
+def test_every_kind_of_value_renders_and_reads_back() -> None:
+    from datetime import date, datetime, timezone
+
+    entry = {"isCached": False, "flag": True, "when": datetime(2026, 1, 2, 3, 4, 5,
+                                                                tzinfo=timezone.utc),
+             "day": date(2026, 1, 2), "n": 3, "x": 0.25, "tags": ["a", "b"]}
+    lines = render_items([entry])
+    assert lines == ["  - isCached: false", "    flag: true", "    when: 2026-01-02T03:04:05Z",
+                     "    day: 2026-01-02", "    n: 3", "    x: 0.25", "    tags:",
+                     "      - a", "      - b"]
+    assert yaml.safe_load("\n".join(lines))[0] == entry
 
 
 def test_feed_entry_keeps_the_feeds_keys_order_and_utc_dates() -> None:
