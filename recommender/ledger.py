@@ -59,7 +59,8 @@ class Ledger:
     def _load(self) -> dict[str, set[str]]:
         if self._own is None:
             self._own = {}
-            with contextlib.suppress(FileNotFoundError), self._locked(fcntl.LOCK_SH) as handle:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError), \
+                    self._locked(fcntl.LOCK_SH) as handle:
                 for line in handle:
                     self._lines += 1
                     try:
@@ -82,6 +83,16 @@ class Ledger:
             fcntl.flock(handle, mode)
             handle.seek(0)
             yield handle
+
+    def ensure_writable(self) -> None:
+        """Fail now, before any feed file changes, if the ledger cannot be written."""
+        try:
+            with self._locked(fcntl.LOCK_SH, create=True):
+                pass
+        except OSError as exc:
+            raise RecommenderError(f"cannot write the ledger ({exc.strerror})", str(self.path),
+                                   "Set RECOMMENDER_LEDGER or --ledger to a writable file"
+                                   ) from None
 
     def own(self, path: str | os.PathLike[str]) -> set[str]:
         """Fingerprints of the entries the product wrote into the file at ``path``."""

@@ -102,8 +102,15 @@ def _urls(entry: Any) -> set[str]:
 
 
 def _web_url(entry: Any) -> str:
+    """How people know an entry: its webUrl as written (else another URL, else its title)."""
     return str(entry.get("webUrl") or entry.get("originalUrl") or entry.get("title", "")) \
         if isinstance(entry, dict) else str(entry)
+
+
+def _identity(entry: Any) -> str:
+    """Which article an entry names, to tell an updated entry from a new one."""
+    url = _web_url(entry)
+    return canonical_url(url) if url.startswith(("http://", "https://")) else url
 
 
 def _apply(path: Path, current: _Current, keep: list[int], new: list[dict[str, Any]],
@@ -117,8 +124,8 @@ def _apply(path: Path, current: _Current, keep: list[int], new: list[dict[str, A
     if text == current.text:
         return
     check_rewrite(current.text, text, path, expected)
-    before = {next(iter(sorted(_urls(e))), _web_url(e)): e for e in own_before}
-    after = {next(iter(sorted(_urls(e))), _web_url(e)): e for e in fresh}
+    before = {_identity(e): e for e in own_before}
+    after = {_identity(e): e for e in fresh}
     update.added = [_web_url(e) for key, e in after.items() if key not in before]
     update.updated = [_web_url(e) for key, e in after.items()
                       if key in before and fingerprint(before[key]) != fingerprint(e)]
@@ -162,6 +169,8 @@ def write_related(path: str | os.PathLike[str], entries: Sequence[Mapping[str, A
     """
     path = Path(path)
     ledger = ledger or Ledger()
+    if not dry_run:
+        ledger.ensure_writable()
     update = FileUpdate(str(path))
     try:
         _write(path, _read_current(path, ledger), entries, k=k, replace=replace,
@@ -182,6 +191,8 @@ def write_suggestions(ranker: Ranker, queries: Sequence[Query], *, k: int = 5,
     safely is left alone and its update carries the error; the others go on.
     """
     ledger = ledger or Ledger()
+    if not dry_run:
+        ledger.ensure_writable()  # before any file changes: a write it cannot record is lost
     updates = []
     for query in queries:
         path = Path(query.article.path or "")

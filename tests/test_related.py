@@ -206,3 +206,11 @@ def _articles(archive: Path) -> list:
     from recommender.articles import load_articles
 
     return load_articles(archive).articles
+
+
+def test_an_unwritable_ledger_stops_the_run_before_any_file_changes(article: Path) -> None:
+    ledger = Ledger(article / "written.jsonl")  # its folder would be a file: cannot exist
+    with pytest.raises(RecommenderError, match="ledger"):
+        write_related(article, [entry("x")], k=5, ledger=ledger)
+    assert article.read_text() == FILE
+    assert write_related(article, [entry("x")], k=5, dry_run=True, ledger=ledger).changed
