@@ -17,6 +17,7 @@ the value and the line, instead of whatever the constructor happened to raise.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -171,15 +172,13 @@ def load(text: str) -> Any:
 
     Text in which no anchor can start has nothing to expand: libyaml composes it (faster
     than composing in Python, and libyaml stops nesting at 1,000 levels itself) and the
-    nesting is checked on the result, whose size is that of the text. Any other text is
-    composed by ``BoundedLoader``, which counts as it goes.
+    nesting is checked on the result, whose size is that of the text. Any other text, and
+    text refused by that check, is composed by ``BoundedLoader``, which counts as it goes
+    (and says on which line it stopped).
     """
     if _BASE_LOADER is not yaml.SafeLoader and not _MAYBE_ANCHOR.search(text):
         value = yaml.load(text, Loader=_AnchorFreeLoader)
-        try:
-            if _depth(value) > MAX_DEPTH:
-                raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep")
-            return value
-        except _SharedValue:
-            pass  # an anchor the pattern missed: compose again, counting
+        with contextlib.suppress(_SharedValue):  # an anchor the pattern missed
+            if _depth(value) <= MAX_DEPTH:
+                return value
     return yaml.load(text, Loader=BoundedLoader)
