@@ -148,16 +148,28 @@ def _unreadable(path: Path, exc: OSError) -> str:
     return f"cannot read file ({exc.strerror or exc})"
 
 
-# UTF-16 and UTF-32 (with their byte-order marks) are text, but not the feed's encoding.
+# UTF-16 and UTF-32 text (with a byte-order mark) is text, but not the feed's encoding.
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
-def decode_text(data: bytes, where: object) -> str:
-    """Bytes of an article (a file, standard input) as text: UTF-8, not binary."""
+def _wide_text(data: bytes) -> str | None:
+    """``UTF-16`` or ``UTF-32`` when ``data`` is text in one of them, marked by its BOM."""
     for bom, name in _WIDE_BOMS:
         if data.startswith(bom):
-            raise ArticleError(where, f"{name} text; save it as UTF-8")
+            try:
+                data.decode(name.lower())
+            except UnicodeDecodeError:
+                return None  # a binary file that happens to start like a BOM
+            return name
+    return None
+
+
+def decode_text(data: bytes, where: object) -> str:
+    """Bytes of an article (a file, standard input) as text: UTF-8, not binary."""
+    wide = _wide_text(data)
+    if wide:
+        raise ArticleError(where, f"{wide} text; save it as UTF-8")
     if b"\x00" in data[:8192]:
         raise ArticleError(where, "binary file, not a feed article")
     try:
