@@ -173,12 +173,13 @@ def load(text: str) -> Any:
     Text in which no anchor can start has nothing to expand: libyaml composes it (faster
     than composing in Python, and libyaml stops nesting at 1,000 levels itself) and the
     nesting is checked on the result, whose size is that of the text. Any other text, and
-    text refused by that check, is composed by ``BoundedLoader``, which counts as it goes
-    (and says on which line it stopped).
+    text that fails there, is composed by ``BoundedLoader``, which counts as it goes.
     """
     if _BASE_LOADER is not yaml.SafeLoader and not _MAYBE_ANCHOR.search(text):
-        value = yaml.load(text, Loader=_AnchorFreeLoader)
-        with contextlib.suppress(_SharedValue):  # an anchor the pattern missed
+        # On an error, an anchor the pattern missed, or nesting past the limit, compose again
+        # in Python: the same errors, and the same words for them, as every other text.
+        with contextlib.suppress(yaml.YAMLError, _SharedValue):
+            value = yaml.load(text, Loader=_AnchorFreeLoader)
             if _depth(value) <= MAX_DEPTH:
                 return value
     return yaml.load(text, Loader=BoundedLoader)
