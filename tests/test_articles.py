@@ -227,7 +227,7 @@ def test_a_bomb_the_anchor_pattern_misses_is_still_counted(tmp_path: Path,
     from recommender import yamlsafe
 
     monkeypatch.setattr(yamlsafe, "_MAYBE_ANCHOR", re.compile("(?!)"))  # never matches
-    assert "aliases expand to more than 1000" in _bad_reason(tmp_path, _bomb(9))
+    assert "aliases expand to more than 1000" in _bad_reason(tmp_path, _bomb(4))
 
 
 def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
@@ -395,6 +395,17 @@ def test_an_unexpected_failure_is_that_files_error(tmp_path: Path, monkeypatch) 
     assert [a.title for a in result.articles] == ["A"]
     assert [(Path(e.path).name, e.reason) for e in result.errors] == [
         ("b.md", "unexpected failure while reading it (KeyError: 'surprise')")]
+
+
+def test_article_text_from_stdin_fails_only_as_an_article_error(monkeypatch) -> None:
+    import recommender.articles as articles
+    from recommender.articles import article_from_text
+
+    monkeypatch.setattr(articles, "canonical_url", lambda url: {}[url])
+    with pytest.raises(ArticleError) as caught:
+        article_from_text('---\ntitle: T\nwebUrl: "https://x.example/a"\n---\n', "<stdin>")
+    assert str(caught.value) == ("unexpected failure while reading it "
+                                 "(KeyError: 'https://x.example/a'), <stdin>.")
 
 
 def test_error_summary_names_the_first_reasons() -> None:
