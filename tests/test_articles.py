@@ -391,10 +391,20 @@ def test_an_unexpected_failure_is_that_files_error(tmp_path: Path, monkeypatch) 
         return url
 
     monkeypatch.setattr(articles, "canonical_url", canonical)
+    feed_file(tmp_path, "c.md", "C", url="https://x.example/c")
+    read_text = articles.read_text
+
+    def reading(path: Path) -> str:  # a failure outside parsing: reading the file itself
+        if path.name == "c.md":
+            raise RecursionError("too deep")
+        return read_text(path)
+
+    monkeypatch.setattr(articles, "read_text", reading)
     result = load_articles(tmp_path)
     assert [a.title for a in result.articles] == ["A"]
     assert [(Path(e.path).name, e.reason) for e in result.errors] == [
-        ("b.md", "unexpected failure while reading it (KeyError: 'surprise')")]
+        ("b.md", "unexpected failure while reading it (KeyError: 'surprise')"),
+        ("c.md", "unexpected failure while reading it (RecursionError: too deep)")]
 
 
 def test_article_text_from_stdin_fails_only_as_an_article_error(monkeypatch) -> None:
@@ -415,4 +425,6 @@ def test_error_summary_names_the_first_reasons() -> None:
     assert LoadResult([], errors[:1]).error_summary() == "1 unreadable file: a.md: no title"
     assert LoadResult([], errors).error_summary() == (
         "5 unreadable files: a.md: no title; b.md: no title; c.md: no title; and 2 more")
+    assert LoadResult([], errors[:4]).error_summary().endswith("c.md: no title; and 1 more")
+    assert LoadResult([], errors[:3]).error_summary().endswith("c.md: no title")
     assert LoadResult([], []).error_summary() == ""
