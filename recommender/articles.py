@@ -205,7 +205,9 @@ _LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
 
 
 def _clean(text: str) -> str:
-    return text.translate(_LINE_SEPARATORS)
+    if "\u2028" in text or "\u2029" in text:  # rare: testing first is 10x faster than translate
+        return text.translate(_LINE_SEPARATORS)
+    return text
 
 
 def _text(fields: Mapping[str, Any], key: str, required: bool = False) -> str:

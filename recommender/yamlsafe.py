@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -104,25 +105,38 @@ class _BoundedComposer(Composer):
         return node
 
 
-class _PlainConstruction:
-    """Every failure of a tag's constructor becomes a ``yaml.YAMLError`` naming the value."""
+def _reading(constructor: Callable[[Any, ScalarNode], Any]) -> Callable[[Any, ScalarNode], Any]:
+    """``constructor``, whose every failure becomes a ``yaml.YAMLError`` naming the value."""
 
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
+    def construct(loader: Any, node: ScalarNode) -> Any:
         try:
-            return super().construct_object(node, deep)  # type: ignore[misc]
+            return constructor(loader, node)
         except yaml.YAMLError:
             raise
         except Exception:  # any constructor's failure is the value's fault
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            if isinstance(node, ScalarNode):
-                shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
-                problem = f"cannot read {shown!r} as {tag}"
-            else:
-                problem = f"cannot read this {tag} value"
-            raise ConstructorError(None, None, problem, node.start_mark) from None
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            raise ConstructorError(None, None, f"cannot read {shown!r} as {tag}",
+                                   node.start_mark) from None
+
+    return construct
 
 
-class BoundedLoader(_PlainConstruction, _BoundedComposer, _BASE_LOADER):  # type: ignore[misc]
+# The safe constructors that can fail with something other than a YAMLError: those that
+# convert text (AttributeError, ValueError, KeyError, binascii.Error...). Only they are
+# wrapped, since a wrapper costs a call per value.
+_CONVERTING = [f"tag:yaml.org,2002:{name}" for name in
+               ("bool", "int", "float", "binary", "timestamp")]
+
+
+def _read_values_safely(loader: type) -> type:
+    for tag in _CONVERTING:
+        loader.add_constructor(tag, _reading(yaml.SafeLoader.yaml_constructors[tag]))
+    return loader
+
+
+@_read_values_safely
+class BoundedLoader(_BoundedComposer, _BASE_LOADER):  # type: ignore[misc]
     """``yaml.CSafeLoader`` (or ``SafeLoader``) with bounded aliases and nesting.
 
     libyaml still scans and parses; composition runs here, in Python, over libyaml's events,
@@ -134,13 +148,15 @@ class BoundedLoader(_PlainConstruction, _BoundedComposer, _BASE_LOADER):  # type
         _BoundedComposer.__init__(self)
 
 
-class _AnchorFreeLoader(_PlainConstruction, _BASE_LOADER):  # type: ignore[misc]
+@_read_values_safely
+class _AnchorFreeLoader(_BASE_LOADER):  # type: ignore[misc]
     """libyaml's own composer (faster), for text in which no anchor can start."""
 
 
 # An anchor (`&name`) starts a node: after a space or line break, `[`, `{`, `,`, a JSON-like
-# key's `:`, or at the very start. "Q&A" cannot hold one; "Johnson & Johnson" might.
-_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,:\ufeff])&")
+# key's `:`, or at the very start, and its name follows at once. Neither "Q&A" nor
+# "Johnson & Johnson" can hold one.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,:\ufeff])&\S")
 
 
 class _SharedValue(Exception):
@@ -175,7 +191,8 @@ def load(text: str) -> Any:
     nesting is checked on the result, whose size is that of the text. Any other text, and
     text that fails there, is composed by ``BoundedLoader``, which counts as it goes.
     """
-    if _BASE_LOADER is not yaml.SafeLoader and not _MAYBE_ANCHOR.search(text):
+    if _BASE_LOADER is not yaml.SafeLoader and ("&" not in text
+                                                 or not _MAYBE_ANCHOR.search(text)):
         # On an error, an anchor the pattern missed, or nesting past the limit, compose again
         # in Python: the same errors, and the same words for them, as every other text.
         with contextlib.suppress(yaml.YAMLError, _SharedValue):
