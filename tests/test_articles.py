@@ -428,3 +428,15 @@ def test_error_summary_names_the_first_reasons() -> None:
     assert LoadResult([], errors[:4]).error_summary().endswith("c.md: no title; and 1 more")
     assert LoadResult([], errors[:3]).error_summary().endswith("c.md: no title")
     assert LoadResult([], []).error_summary() == ""
+
+
+@pytest.mark.parametrize(("text", "anchored"), [
+    ("a: &x 1", True), ("&x [1]", True), ("a: [&x 1]", True), ("a: {b: &x 1}", True),
+    ('{"a":&x 1}', True), ("a:\n  - &x 1", True), ("a:\t&x 1", True),
+    ("a: Q&A", False), ("a: Johnson & Johnson", False), ("a: R&D", False), ("a: &", False),
+])
+def test_text_that_may_hold_an_anchor_goes_to_the_counting_composer(text: str,
+                                                                   anchored: bool) -> None:
+    from recommender import yamlsafe
+
+    assert bool(yamlsafe._MAYBE_ANCHOR.search(text)) is anchored
