@@ -400,7 +400,8 @@ def load_article(path: str | os.PathLike[str]) -> Article:
         # A name that is not UTF-8 cannot be stored in the index's JSON, printed as given or
         # written into a feed's YAML; the file is refused rather than renamed behind the
         # user's back.
-        raise ArticleError(shown_path(path), "the file name is not UTF-8; rename the file")
+        what = "file" if shown_path(path.name) is not path.name else "folder"
+        raise ArticleError(shown_path(path), f"the {what} name is not UTF-8; rename the {what}")
     return article_from_text(read_text(path), path)
 
 

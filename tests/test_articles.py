@@ -360,6 +360,10 @@ def test_a_file_name_that_is_not_utf8_is_refused_and_shown_escaped(tmp_path: Pat
         load_articles(tmp_path, strict=True)
     assert str(caught.value) == (f"the file name is not UTF-8; rename the file, "
                                  f"{tmp_path}/bad\\xff.md.")
+    folder = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9"))
+    feed_file(folder, "inside.md", "Inside")
+    assert [(e.path, e.reason) for e in load_articles(folder).errors] == [
+        (f"{tmp_path}/caf\\xe9/inside.md", "the folder name is not UTF-8; rename the folder")]
 
 
 def test_dangling_links_and_link_loops_are_reported(tmp_path: Path) -> None:

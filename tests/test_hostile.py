@@ -363,6 +363,21 @@ def test_no_articles_found_names_the_reasons(tmp_path: Path) -> None:
         "with front matter\n")
 
 
+def test_parsing_on_every_core_gives_the_same_reports(
+        hostile: tuple[Path, dict[str, Case]], monkeypatch: pytest.MonkeyPatch) -> None:
+    import recommender.articles as articles
+
+    folder, cases = hostile
+    serial = articles.load_articles(folder / "feed")
+    monkeypatch.setattr(articles, "PARALLEL_FROM", 10)
+    parallel = articles.load_articles(folder / "feed")
+    assert sorted(a.id for a in parallel.articles) == sorted(GOOD_IDS)
+    assert parallel.articles == serial.articles
+    assert [(str(e.path), e.reason) for e in parallel.errors] == [
+        (str(e.path), e.reason) for e in serial.errors]
+    assert {str(e.path) for e in parallel.errors} == set(cases)
+
+
 def _stdin_is_an_article(data: bytes) -> bool:
     """What `suggest` makes of standard input: front matter (validated like a file) when the
     text starts with `---`, else a plain title; bytes that are not UTF-8 text are an error."""
