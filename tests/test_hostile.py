@@ -51,7 +51,9 @@ def _bomb(width: int, levels: int, use: str) -> bytes:
     return doc(*lines, use.replace("TOP", f"*a{levels}"))
 
 
-BOMB_USES = ["images: TOP", "related: TOP", "related:\n  - title: R\n    images: TOP",
+BOMB_USES = ["images: TOP", "images:\n  - url: u\n    data: TOP", "related: TOP",
+             "related:\n  - title: R\n    images: TOP",
+             "related:\n  - title: R\n    images:\n      - url: u\n        data: TOP",
              "topics: TOP", "title2: TOP", "excerpt: TOP", "provider: TOP", "quality: TOP",
              "# defined, never used"]
 BOMB_SIZES = [(9, 4), (9, 5), (9, 6), (9, 7), (9, 8), (9, 9), (9, 12), (3, 8), (2, 12),
