@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
 
+from recommender import yamlsafe
 from recommender.errors import ArticleError, RecommenderError
 
 ARTICLE_SUFFIXES = frozenset({".md", ".txt", ".yaml", ".yml"})
@@ -24,8 +26,6 @@ TRACKING_PARAMS = frozenset(
      "mc_eid", "ocid", "cmpid", "smid", "smtyp", "src", "source", "guccounter", "guce_referrer",
      "guce_referrer_sig", "taid", "ito", "cid", "rss", "feedtype", "partner", "igshid", "s_cid"}
 )
-# libyaml's loader when available: same safe subset as yaml.SafeLoader, ~10x faster.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPENING = re.compile(r"\ufeff?---[ \t]*\r?$", re.MULTILINE)
 _CLOSING = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 
@@ -192,27 +192,62 @@ def read_text(path: str | os.PathLike[str]) -> str:
             raise ArticleError(path, f"file is {size / 1e6:.1f} MB, over the 5 MB limit")
         data = path.read_bytes()
     except OSError as exc:
-        raise ArticleError(path, f"cannot read file ({exc.strerror})") from exc
+        raise ArticleError(path, _unreadable(path, exc)) from exc
+    return decode_text(data, path)
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be opened, in words (links get their own)."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (the link leads back to itself), not followed"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return f"dangling symbolic link (its target {os.readlink(path)} does not exist)"
+    return f"cannot read file ({exc.strerror or exc})"
+
+
+# UTF-16 and UTF-32 text (with a byte-order mark) is text, but not the feed's encoding.
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+              (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def _wide_text(data: bytes) -> str | None:
+    """``UTF-16`` or ``UTF-32`` when ``data`` is text in one of them, marked by its BOM."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                data.decode(name.lower())
+            except UnicodeDecodeError:
+                return None  # a binary file that happens to start like a BOM
+            return name
+    return None
+
+
+def decode_text(data: bytes, where: object) -> str:
+    """Bytes of an article (a file, standard input) as text: UTF-8, not binary."""
+    wide = _wide_text(data)
+    if wide:
+        raise ArticleError(where, f"{wide} text; save it as UTF-8")
     if b"\x00" in data[:8192]:
-        raise ArticleError(path, "binary file, not a feed article")
+        raise ArticleError(where, "binary file, not a feed article")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ArticleError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+        raise ArticleError(where, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
 
 
 def parse_front_matter(text: str, path: object = "<text>") -> dict[str, Any]:
     """The front matter of a feed file as a mapping (``yaml`` safe loader: no code runs)."""
     try:
         start, end = split_front_matter(text)
-        fields = yaml.load(text[start:end], Loader=_SAFE_LOADER)
+        fields = yamlsafe.load(text[start:end])
     except ValueError as exc:
         raise ArticleError(path, str(exc)) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at front-matter line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise ArticleError(path, f"invalid YAML{where}: {problem}") from exc
+        kind = "YAML refused" if isinstance(exc, yamlsafe.YamlLimitError) else "invalid YAML"
+        raise ArticleError(path, f"{kind}{where}: {problem}") from exc
     if fields is None:
         fields = {}
     if not isinstance(fields, dict):
@@ -220,15 +255,26 @@ def parse_front_matter(text: str, path: object = "<text>") -> dict[str, Any]:
     return fields
 
 
+# U+2028/U+2029 are line breaks to YAML 1.1 and to JavaScript but invisible in a title: a
+# CMS's copy-paste artefact. Read as spaces, so every text field is one line wherever it goes
+# (YAML write-back, JSON, terminals); the words are kept.
+_LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
+
+
+def _clean(text: str) -> str:
+    if "\u2028" in text or "\u2029" in text:  # rare: testing first is 10x faster than translate
+        return text.translate(_LINE_SEPARATORS)
+    return text
+
+
 def _text(fields: Mapping[str, Any], key: str, required: bool = False) -> str:
     value = fields.get(key)
-    if value is None or value == "":
-        if required:
-            raise ValueError(f"no {key}")
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
         raise ValueError(f"{key} must be text, not {type(value).__name__}")
-    return str(value).strip()
+    text = "" if value is None else _clean(str(value)).strip()
+    if not text and required:
+        raise ValueError(f"no {key}")
+    return text
 
 
 def _optional_text(fields: Mapping[str, Any], key: str) -> str | None:
@@ -260,6 +306,10 @@ def _number(fields: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{key} must be a number, not {type(value).__name__}")
+    # .nan / .inf are YAML floats but not numbers JSON can hold or a ranking can compare:
+    # refused, as any other value that is not a number.
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number, not {value}")
     return value
 
 
@@ -281,9 +331,10 @@ def _topics(fields: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (value,)
-    if not isinstance(value, list) or not all(isinstance(t, str | int | float) for t in value):
+    if not isinstance(value, list) or not all(
+            isinstance(t, str | int | float) and not isinstance(t, bool) for t in value):
         raise ValueError("topics must be a list of names")
-    return tuple(str(t) for t in value)
+    return tuple(_clean(str(t)) for t in value)
 
 
 def _images(fields: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
@@ -292,7 +343,29 @@ def _images(fields: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
         raise ValueError("images must be a list of mappings (url, width, height)")
-    return tuple(value)
+    return tuple(_image(image, position) for position, image in enumerate(value, start=1))
+
+
+def _image(image: dict[Any, Any], position: int) -> dict[str, Any]:
+    """One image mapping, whose values go to JSON and back into YAML as they are.
+
+    So each must be one plain value (text, a finite number, true/false or empty): a nested
+    list, a date, binary or NaN in an image is refused rather than guessed at.
+    """
+    clean: dict[str, Any] = {}
+    for key, value in image.items():
+        if not isinstance(key, str):
+            raise ValueError(f"images entry {position}: key {key!r} is not a name")
+        if isinstance(value, str):
+            value = _clean(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"images entry {position}: {key} must be a finite number, "
+                             f"not {value}")
+        elif value is not None and not isinstance(value, bool | int | float):
+            raise ValueError(f"images entry {position}: {key} must be text, a number, "
+                             f"true/false or empty, not {type(value).__name__}")
+        clean[key] = value
+    return clean
 
 
 def article_from_fields(fields: Mapping[str, Any], path: str | None = None) -> Article:
@@ -304,8 +377,8 @@ def article_from_fields(fields: Mapping[str, Any], path: str | None = None) -> A
     url = _optional_text(fields, "webUrl") or _optional_text(fields, "originalUrl")
     other_urls = [_optional_text(fields, key)
                   for key in ("originalUrl", "ampWebUrl", "cdnAmpWebUrl")]
-    identity = canonical_url(url) if url else f"file:{path}" if path else f"title:{title.lower()}"
-    aliases = tuple(dict.fromkeys(canonical_url(u) for u in other_urls if u))
+    identity = _canonical(url) if url else f"file:{path}" if path else f"title:{title.lower()}"
+    aliases = tuple(dict.fromkeys(_canonical(u) for u in other_urls if u))
     provider, domain = _provider(fields)
     related_value = fields.get("related") if path is not None else None
     if related_value is not None and not isinstance(related_value, list):
@@ -337,14 +410,56 @@ def article_from_fields(fields: Mapping[str, Any], path: str | None = None) -> A
     )
 
 
+def _canonical(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except ValueError as exc:  # urlsplit: a bad IPv6 host, a port out of range
+        raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
+
+
+def article_from_text(text: str, path: str | os.PathLike[str] | None = None,
+                      where: object = None) -> Article:
+    """The article in one feed file's text. Raises ``ArticleError`` naming ``where``.
+
+    ``path`` is the file's path (its identity when it has no URL); ``where`` names it in
+    errors (default: ``path``).
+    """
+    where = path if where is None else where
+    try:
+        fields = parse_front_matter(text, where)
+        return article_from_fields(fields, None if path is None else str(path))
+    except ArticleError:
+        raise
+    except ValueError as exc:
+        raise ArticleError(where, str(exc)) from None
+    except Exception as exc:  # third-party text must never crash the caller
+        raise ArticleError(where, _unexpected(exc)) from exc
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected failure while reading it ({type(exc).__name__}: {exc})"
+
+
+def shown_path(path: str | os.PathLike[str]) -> object:
+    """``path`` as it can be printed: undecodable bytes of its name as ``\\xff`` escapes."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return path
+
+
 def load_article(path: str | os.PathLike[str]) -> Article:
     """Read one feed file. Raises ``ArticleError`` naming the file and the problem."""
     path = Path(path)
-    fields = parse_front_matter(read_text(path), path)
-    try:
-        return article_from_fields(fields, str(path))
-    except ValueError as exc:
-        raise ArticleError(path, str(exc)) from None
+    if shown_path(path) is not path:
+        # A name that is not UTF-8 cannot be stored in the index's JSON, printed as given or
+        # written into a feed's YAML; the file is refused rather than renamed behind the
+        # user's back.
+        what = "file" if shown_path(path.name) is not path.name else "folder"
+        raise ArticleError(shown_path(path), f"the {what} name is not UTF-8; rename the {what}")
+    return article_from_text(read_text(path), path)
 
 
 def iter_article_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -354,17 +469,24 @@ def iter_article_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path
     """
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
+        if path.is_file() or _broken_link(path):
             yield path
         elif path.is_dir():
             for found in sorted(path.rglob("*")):
                 relative = found.relative_to(path).parts
-                if (found.suffix.lower() in ARTICLE_SUFFIXES and found.is_file()
+                # A link that leads nowhere is yielded too: reading it says why it was skipped.
+                if (found.suffix.lower() in ARTICLE_SUFFIXES
+                        and (found.is_file() or _broken_link(found))
                         and not any(part.startswith(".") for part in relative)
                         and not found.stem.lower().startswith("readme")):
                     yield found
         else:
             raise RecommenderError(f"no such file or folder: {path}", "", "Check the path.")
+
+
+def _broken_link(path: Path) -> bool:
+    """A symbolic link whose target does not exist or that leads back to itself."""
+    return path.is_symlink() and not path.exists()
 
 
 @dataclass
@@ -373,6 +495,16 @@ class LoadResult:
 
     articles: list[Article]
     errors: list[ArticleError]
+
+    def error_summary(self, shown: int = 3) -> str:
+        """``2 unreadable files: a.md: no title; b.md: binary file...``, the first few."""
+        if not self.errors:
+            return ""
+        some = "; ".join(f"{e.path}: {e.reason}" for e in self.errors[:shown])
+        more = len(self.errors) - shown
+        plural = "s" if len(self.errors) > 1 else ""
+        return (f"{len(self.errors)} unreadable file{plural}: {some}"
+                + (f"; and {more} more" if more > 0 else ""))
 
 
 PARALLEL_FROM = 2000
@@ -386,6 +518,8 @@ def _load_or_reason(path: Path) -> Article | str:
         return load_article(path)
     except ArticleError as exc:
         return exc.reason
+    except Exception as exc:  # one file must never abort a build, whatever it holds
+        return _unexpected(exc)
 
 
 def _parse_all(files: list[Path]) -> list[Article | str]:
@@ -418,7 +552,7 @@ def load_articles(
         if isinstance(loaded, Article):
             result.articles.append(loaded)
         elif strict:
-            raise ArticleError(path, loaded)
+            raise ArticleError(shown_path(path), loaded)
         else:
-            result.errors.append(ArticleError(path, loaded))
+            result.errors.append(ArticleError(shown_path(path), loaded))
     return result

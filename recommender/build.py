@@ -240,7 +240,7 @@ def _loaded(paths: Iterable[str | os.PathLike[str]], strict: bool) -> LoadResult
     loaded = load_articles(list(paths), strict=strict)
     if not loaded.articles:
         where = ", ".join(str(p) for p in paths)
-        reason = f" ({len(loaded.errors)} unreadable files)" if loaded.errors else ""
+        reason = f" ({loaded.error_summary()})" if loaded.errors else ""
         raise RecommenderError(f"no articles found{reason}", where,
                                "Point at feed files (.md, .txt, .yaml, .yml) with front matter")
     return loaded

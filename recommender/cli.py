@@ -251,7 +251,14 @@ def add(
 def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
                  strict: bool) -> list[Article]:
     """Articles from files or folders, from --title/--excerpt, or from standard input."""
-    from recommender.articles import Article, article_from_fields, load_articles, parse_front_matter
+    from recommender.articles import (
+        MAX_FILE_BYTES,
+        Article,
+        article_from_text,
+        decode_text,
+        load_articles,
+    )
+    from recommender.errors import ArticleError
 
     from_stdin = [str(p) for p in paths] == ["-"]  # `suggest -`: the article on stdin
     if paths and not from_stdin:
@@ -264,12 +271,14 @@ def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
     if title is None:
         if sys.stdin.isatty() and not from_stdin:
             raise typer.BadParameter("give files, --title (and --excerpt), or text on stdin")
-        text = sys.stdin.read()
+        # Bytes, decoded as files are: stdin may be binary, UTF-16 or not UTF-8 at all.
+        stdin = getattr(sys.stdin, "buffer", None)
+        data = stdin.read(MAX_FILE_BYTES + 1) if stdin else sys.stdin.read().encode()
+        if len(data) > MAX_FILE_BYTES:
+            raise ArticleError("<stdin>", "the text is over the 5 MB limit")
+        text = decode_text(data, "<stdin>")
         if text.lstrip("\ufeff").startswith("---"):
-            try:
-                return [article_from_fields(parse_front_matter(text, "<stdin>"), "<stdin>")]
-            except ValueError as exc:
-                raise RecommenderError(str(exc), "<stdin>") from None
+            return [article_from_text(text, "<stdin>")]
         title, _, excerpt = text.strip().partition("\n")
     if not title.strip():
         raise RecommenderError("the query has no title", "--title", "Give a non-empty title")

@@ -171,3 +171,277 @@ def test_parallel_parsing_gives_the_same_result(tmp_path: Path, monkeypatch) -> 
                                                              for e in serial.errors]
     with pytest.raises(ArticleError, match="no title"):
         load_articles(tmp_path, strict=True)
+
+
+# --- Hostile input: every problem is this file's error, never the build's --------------------
+
+def _bad_reason(tmp_path: Path, text: str, name: str = "bad.md") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ArticleError) as caught:
+        load_article(path)
+    assert caught.value.path == path
+    return caught.value.reason
+
+
+def _aliases(copies: int) -> str:
+    # One anchored list of 9 values (10 nodes with the list itself), named `copies` times.
+    names = ", ".join(["*nine"] * copies)
+    return f"---\ntitle: T\nnine: &nine [1, 2, 3, 4, 5, 6, 7, 8, 9]\nuses: [{names}]\n---\n"
+
+
+def test_aliases_may_add_up_to_1000_values(tmp_path: Path) -> None:
+    path = tmp_path / "ok.md"
+    path.write_text(_aliases(100))  # 100 aliases x 10 nodes = 1000: at the budget
+    assert load_article(path).title == "T"
+    reason = _bad_reason(tmp_path, _aliases(101))
+    assert reason == ("YAML refused at front-matter line 3: aliases expand to more than 1000 "
+                      "values (an alias bomb?)")
+
+
+def _bomb(levels: int, width: int = 9) -> str:
+    lines = ["---", "title: Bomb", "a0: &a0 [x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels + 1)]
+    return "\n".join([*lines, f"images: *a{levels}", "---", ""])
+
+
+def test_an_alias_bomb_is_refused_at_once_in_little_memory(tmp_path: Path) -> None:
+    import time
+    import tracemalloc
+
+    text = _bomb(9)  # 9**9 = 387 million values once expanded
+    assert len(text) < 700
+    tracemalloc.start()
+    started = time.perf_counter()
+    reason = _bad_reason(tmp_path, text)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert reason.startswith("YAML refused at front-matter line 5: aliases expand")
+    assert elapsed < 0.5 and peak < 2_000_000
+
+
+def test_a_bomb_the_anchor_pattern_misses_is_still_counted(tmp_path: Path,
+                                                          monkeypatch) -> None:
+    import re
+
+    from recommender import yamlsafe
+
+    monkeypatch.setattr(yamlsafe, "_MAYBE_ANCHOR", re.compile("(?!)"))  # never matches
+    assert "aliases expand to more than 1000" in _bad_reason(tmp_path, _bomb(4))
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    reason = _bad_reason(tmp_path, "---\ntitle: T\nimages: &me [*me]\n---\n")
+    assert reason == ("YAML refused at front-matter line 2: alias *me refers to a node that "
+                      "contains it")
+
+
+def _nested(levels: int) -> str:
+    # The front matter is one level; `images` adds `levels` lists.
+    return f"---\ntitle: T\nimages: {'[' * levels}{']' * levels}\n---\n"
+
+
+@pytest.mark.parametrize("anchor", ["", "&deep "])  # libyaml's composer, and ours
+def test_nesting_is_limited_to_20_levels(tmp_path: Path, anchor: str) -> None:
+    ok = tmp_path / "ok.md"
+    ok.write_text(f"---\ntitle: T\nextra: {anchor}{'[' * 19}{']' * 19}\n---\n")
+    assert load_article(ok).title == "T"
+    reason = _bad_reason(tmp_path, f"---\ntitle: T\nextra: {anchor}{'[' * 20}{']' * 20}\n---\n")
+    assert reason == "YAML refused at front-matter line 2: nested more than 20 levels deep"
+
+
+def test_an_alias_counts_the_nesting_it_brings(tmp_path: Path) -> None:
+    three = "---\ntitle: T\nbox: &box [[[1]]]\n"  # height 3
+    ok = tmp_path / "ok.md"
+    ok.write_text(three + f"x: {'[' * 16}*box{']' * 16}\n---\n")  # 1 + 16 + 3 = 20
+    assert load_article(ok).title == "T"
+    reason = _bad_reason(tmp_path, three + f"x: {'[' * 17}*box{']' * 17}\n---\n")
+    assert reason == ("YAML refused at front-matter line 3: alias *box nests more than 20 "
+                      "levels deep")
+
+
+def test_990_levels_in_a_related_entry_is_this_files_error(tmp_path: Path) -> None:
+    reason = _bad_reason(tmp_path, "---\ntitle: T\nrelated:\n  - title: R\n    images: "
+                         + "[" * 990 + "]" * 990 + "\n---\n")
+    assert reason == "YAML refused at front-matter line 4: nested more than 20 levels deep"
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("!!timestamp notadate", "cannot read 'notadate' as !!timestamp"),
+    ("2026-02-30", "cannot read '2026-02-30' as !!timestamp"),
+    ("!!int many", "cannot read 'many' as !!int"),
+    ("!!float lots", "cannot read 'lots' as !!float"),
+    ("!!bool maybe", "cannot read 'maybe' as !!bool"),
+    ("!!str [a]", "expected a scalar node"),
+])
+def test_a_value_its_tag_cannot_read_is_invalid_yaml(tmp_path: Path, value: str,
+                                                     reason: str) -> None:
+    got = _bad_reason(tmp_path, f"---\ntitle: T\npublishedDateTime: {value}\n---\n")
+    assert got.startswith("invalid YAML at front-matter line 2: ") and reason in got
+
+
+def test_a_title_of_whitespace_is_no_title(tmp_path: Path) -> None:
+    assert _bad_reason(tmp_path, '---\ntitle: " \\t\\u3000 "\n---\n') == "no title"
+    assert _bad_reason(tmp_path, '---\ntitle: "\\u2028"\n---\n') == "no title"
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_quality_must_be_finite(tmp_path: Path, value: str) -> None:
+    expected = f"quality must be a finite number, not {float(value.replace('.', ''))}"
+    assert _bad_reason(tmp_path, f"---\ntitle: T\nquality: {value}\n---\n") == expected
+    related = f"---\ntitle: T\nrelated:\n  - title: R\n    quality: {value}\n---\n"
+    assert _bad_reason(tmp_path, related) == f"related entry 1: {expected}"
+
+
+@pytest.mark.parametrize(("image", "reason"), [
+    ("{url: [a, b]}", "images entry 1: url must be text, a number, true/false or empty, "
+                      "not list"),
+    ("{url: {a: b}}", "images entry 1: url must be text, a number, true/false or empty, "
+                      "not dict"),
+    ("{taken: 2026-01-01}", "images entry 1: taken must be text, a number, true/false or "
+                            "empty, not date"),
+    ("{url: !!binary aGk=}", "images entry 1: url must be text, a number, true/false or "
+                             "empty, not bytes"),
+    ("{width: .inf}", "images entry 1: width must be a finite number, not inf"),
+    ("{1: x}", "images entry 1: key 1 is not a name"),
+])
+def test_image_values_must_be_plain(tmp_path: Path, image: str, reason: str) -> None:
+    assert _bad_reason(tmp_path, f"---\ntitle: T\nimages:\n  - {image}\n---\n") == reason
+
+
+def test_plain_image_values_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text('---\ntitle: T\nimages:\n  - {url: "u\\u2028v", width: 9, isCached: true,'
+                    " title: null, ratio: 1.5}\n---\n")
+    assert load_article(path).images == (
+        {"url": "u v", "width": 9, "isCached": True, "title": None, "ratio": 1.5},)
+
+
+def test_line_separators_in_text_are_read_as_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text('---\ntitle: "One\\u2028two"\nexcerpt: "Three\\u2029four"\n'
+                    'topics: ["A\\u2028B"]\nprovider: {name: "P\\u2029Q"}\n---\n')
+    article = load_article(path)
+    assert (article.title, article.excerpt, article.topics, article.provider) == (
+        "One two", "Three four", ("A B",), "P Q")
+
+
+def test_a_url_urllib_cannot_split_is_the_fields_error(tmp_path: Path) -> None:
+    reason = _bad_reason(tmp_path, '---\ntitle: T\nwebUrl: "http://[::1/a"\n---\n')
+    assert reason == "'http://[::1/a' is not a valid URL (Invalid IPv6 URL)"
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    ("---\ntitle: x\n---\n".encode("utf-16"), "UTF-16 text; save it as UTF-8"),
+    ("---\ntitle: x\n---\n".encode("utf-16-be").join([b"\xfe\xff", b""]),
+     "UTF-16 text; save it as UTF-8"),
+    ("---\ntitle: x\n---\n".encode("utf-32"), "UTF-32 text; save it as UTF-8"),
+    (b"\xff\xfe\x00", "binary file, not a feed article"),  # not UTF-16 after all: odd length
+])
+def test_wide_encodings_are_named(tmp_path: Path, data: bytes, reason: str) -> None:
+    path = tmp_path / "wide.md"
+    path.write_bytes(data)
+    with pytest.raises(ArticleError) as caught:
+        load_article(path)
+    assert caught.value.reason == reason
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_and_shown_escaped(tmp_path: Path) -> None:
+    import os
+
+    feed_file(tmp_path, "good.md", "Good")
+    bad = os.fsdecode(os.fsencode(tmp_path) + b"/bad\xff.md")
+    Path(bad).write_text("---\ntitle: Fine inside\n---\n")
+    result = load_articles(tmp_path)
+    assert [a.title for a in result.articles] == ["Good"]
+    assert [(e.path, e.reason) for e in result.errors] == [
+        (f"{tmp_path}/bad\\xff.md", "the file name is not UTF-8; rename the file")]
+    with pytest.raises(ArticleError) as caught:
+        load_articles(tmp_path, strict=True)
+    assert str(caught.value) == (f"the file name is not UTF-8; rename the file, "
+                                 f"{tmp_path}/bad\\xff.md.")
+    folder = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9"))
+    feed_file(folder, "inside.md", "Inside")
+    assert [(e.path, e.reason) for e in load_articles(folder).errors] == [
+        (f"{tmp_path}/caf\\xe9/inside.md", "the folder name is not UTF-8; rename the folder")]
+
+
+def test_dangling_links_and_link_loops_are_reported(tmp_path: Path) -> None:
+    feed_file(tmp_path, "good.md", "Good")
+    (tmp_path / "dangling.md").symlink_to("gone.md")
+    (tmp_path / "loop.md").symlink_to("loop.md")
+    (tmp_path / "ping.md").symlink_to("pong.md")
+    (tmp_path / "pong.md").symlink_to("ping.md")
+    result = load_articles(tmp_path)
+    assert [a.title for a in result.articles] == ["Good"]
+    loop = "symbolic link loop (the link leads back to itself), not followed"
+    assert [(Path(e.path).name, e.reason) for e in result.errors] == [
+        ("dangling.md", "dangling symbolic link (its target gone.md does not exist)"),
+        ("loop.md", loop), ("ping.md", loop), ("pong.md", loop)]
+    # Named directly, a dangling link is reported the same way, not "no such file".
+    named = load_articles([tmp_path / "dangling.md", tmp_path / "good.md"])
+    assert [Path(e.path).name for e in named.errors] == ["dangling.md"]
+
+
+def test_an_unexpected_failure_is_that_files_error(tmp_path: Path, monkeypatch) -> None:
+    import recommender.articles as articles
+
+    feed_file(tmp_path, "a.md", "A", url="https://x.example/a")
+    feed_file(tmp_path, "b.md", "B", url="https://x.example/boom")
+
+    def canonical(url: str) -> str:
+        if "boom" in url:
+            raise KeyError("surprise")
+        return url
+
+    monkeypatch.setattr(articles, "canonical_url", canonical)
+    feed_file(tmp_path, "c.md", "C", url="https://x.example/c")
+    read_text = articles.read_text
+
+    def reading(path: Path) -> str:  # a failure outside parsing: reading the file itself
+        if path.name == "c.md":
+            raise RecursionError("too deep")
+        return read_text(path)
+
+    monkeypatch.setattr(articles, "read_text", reading)
+    result = load_articles(tmp_path)
+    assert [a.title for a in result.articles] == ["A"]
+    assert [(Path(e.path).name, e.reason) for e in result.errors] == [
+        ("b.md", "unexpected failure while reading it (KeyError: 'surprise')"),
+        ("c.md", "unexpected failure while reading it (RecursionError: too deep)")]
+
+
+def test_article_text_from_stdin_fails_only_as_an_article_error(monkeypatch) -> None:
+    import recommender.articles as articles
+    from recommender.articles import article_from_text
+
+    monkeypatch.setattr(articles, "canonical_url", lambda url: {}[url])
+    with pytest.raises(ArticleError) as caught:
+        article_from_text('---\ntitle: T\nwebUrl: "https://x.example/a"\n---\n', "<stdin>")
+    assert str(caught.value) == ("unexpected failure while reading it "
+                                 "(KeyError: 'https://x.example/a'), <stdin>.")
+
+
+def test_error_summary_names_the_first_reasons() -> None:
+    from recommender.articles import LoadResult
+
+    errors = [ArticleError(f"{name}.md", "no title") for name in "abcde"]
+    assert LoadResult([], errors[:1]).error_summary() == "1 unreadable file: a.md: no title"
+    assert LoadResult([], errors).error_summary() == (
+        "5 unreadable files: a.md: no title; b.md: no title; c.md: no title; and 2 more")
+    assert LoadResult([], errors[:4]).error_summary().endswith("c.md: no title; and 1 more")
+    assert LoadResult([], errors[:3]).error_summary().endswith("c.md: no title")
+    assert LoadResult([], []).error_summary() == ""
+
+
+@pytest.mark.parametrize(("text", "anchored"), [
+    ("a: &x 1", True), ("&x [1]", True), ("a: [&x 1]", True), ("a: {b: &x 1}", True),
+    ('{"a":&x 1}', True), ("a:\n  - &x 1", True), ("a:\t&x 1", True),
+    ("a: Q&A", False), ("a: Johnson & Johnson", False), ("a: R&D", False), ("a: &", False),
+])
+def test_text_that_may_hold_an_anchor_goes_to_the_counting_composer(text: str,
+                                                                   anchored: bool) -> None:
+    from recommender import yamlsafe
+
+    assert bool(yamlsafe._MAYBE_ANCHOR.search(text)) is anchored
