@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from recommender.report_html import html_report
+from recommender.evaluate import EvaluationResults
+from recommender.report import html_report
 
 EVIL = 'Chips <script>alert("x")</script> & "quotes" rise'
 METHODS = ("recommender", "dense", "bm25")
@@ -46,6 +47,11 @@ def _query(index: int, title: str) -> dict[str, Any]:
     return {"path": f"data/{index}.md", "id": f"https://news.example/query/{index}",
             "title": title, "topic": "Ports" if index else "Chips & <Silicon>",
             "published": f"2026-03-0{index + 1}T10:00:00+00:00", "gold": gold, "methods": methods}
+
+
+def report(data: dict[str, Any]) -> str:
+    """The HTML report of results given in results.json's form."""
+    return html_report(EvaluationResults.from_json(data))
 
 
 @pytest.fixture()
@@ -108,7 +114,7 @@ class _Balance(HTMLParser):
 
 
 def test_page_is_self_contained(results) -> None:
-    page = html_report(results)
+    page = report(results)
     assert page.startswith("<!DOCTYPE html>")
     lowered = page.lower()
     for needle in ("<script", "<link", "src=", "@import", "url(", "<iframe", "<img"):
@@ -120,7 +126,7 @@ def test_page_is_self_contained(results) -> None:
 
 
 def test_data_strings_are_escaped(results) -> None:
-    page = html_report(results)
+    page = report(results)
     assert "<script>" not in page and "<Silicon>" not in page and "Curated 0 <a>" not in page
     assert html.escape(EVIL, quote=True) in page
     assert "Chips &amp; &lt;Silicon&gt;" in page
@@ -129,12 +135,12 @@ def test_data_strings_are_escaped(results) -> None:
 
 def test_markup_is_balanced(results) -> None:
     parser = _Balance()
-    parser.feed(html_report(results))
+    parser.feed(report(results))
     assert parser.errors == [] and parser.stack == []
 
 
 def test_worst_queries_lowest_ndcg_first(results) -> None:
-    worst = _section(html_report(results), "worst")
+    worst = _section(report(results), "worst")
     positions = [worst.index(html.escape(t, quote=True)) for t in
                  ("Quiet harbour", "Port strike ends", EVIL)]
     assert positions == sorted(positions)
@@ -153,14 +159,14 @@ def test_worst_queries_fall_back_to_the_first_method(results) -> None:
         for detail in results["per_query"]:
             del detail["methods"][method]
     results["significance"] = {}
-    worst = _section(html_report(results), "worst")
+    worst = _section(report(results), "worst")
     assert "dense top 3" in worst
     # dense: Port strike ends (0.5) < Quiet harbour (0.6) < EVIL (0.7).
     assert worst.index("Port strike ends") < worst.index("Quiet harbour")
 
 
 def test_every_method_is_in_every_legend(results) -> None:
-    page = html_report(results)
+    page = report(results)
     legends = re.findall(r'<ul class="legend".*?</ul>', page, flags=re.S)
     assert len(legends) >= 2
     for legend in legends:
@@ -169,7 +175,7 @@ def test_every_method_is_in_every_legend(results) -> None:
 
 
 def test_best_value_per_column_is_bold(results) -> None:
-    table = _section(html_report(results), "summary").split("</table>")[0]
+    table = _section(report(results), "summary").split("</table>")[0]
     rows = {m: row for row in table.split("<tr") for m in METHODS if f"</span>{m}<" in row}
     cells = {m: re.findall(r"<td>(.*?)</td>", row)[1:] for m, row in rows.items()}
     # Column 0 is nDCG@10: dense has the best mean (0.6); median gap (last): bm25 has 1.0.
@@ -181,16 +187,16 @@ def test_best_value_per_column_is_bold(results) -> None:
 
 
 def test_significance_verdicts(results) -> None:
-    section = _section(html_report(results), "significance")
+    section = _section(report(results), "significance")
     assert section.count("No clear difference") == 2
     results["significance"]["dense"].update(mean_difference=-0.3, ci95=[-0.4, -0.2],
                                             p_value=0.00005, significant=True)
-    section = _section(html_report(results), "significance")
+    section = _section(report(results), "significance")
     assert "recommender is better" in section and "&lt; 0.001" in section
 
 
 def test_charts_have_a_series_per_method(results) -> None:
-    page = html_report(results)
+    page = report(results)
     charts = _section(page, "cutoffs")
     assert charts.count("<svg") == 2 and charts.count("<polyline") == 2 * len(METHODS)
     for label in ("k = 1", "k = 5", "k = 10", "Recall@k", "nDCG@k"):
@@ -206,14 +212,16 @@ def test_missing_optional_parts_do_not_crash(results) -> None:
     single = copy.deepcopy(results)
     for key in ("methods", "all_queries"):
         single[key] = {"dense": single[key]["dense"]}
-    for key in ("significance", "per_topic", "time_gaps", "per_query", "corpus", "model"):
-        single.pop(key)
-    page = html_report(single)
+    single.update(significance={}, per_topic={}, time_gaps={}, per_query=[], corpus=[],
+                  model="")
+    page = report(single)
     assert "No paired comparison" in page and "dense" in page
     # One method: nothing to be best at; not the product, so no product tag.
     assert "<strong>" not in _section(page, "summary") and 'class="tag"' not in page
-    bare = html_report({"queries": 0, "reachable_queries": 0, "ceiling": 0.0, "pool": 0,
-                        "k": 6, "ks": [1, 5, 6], "methods": {}})
+    bare = report({"queries": 0, "reachable_queries": 0, "ceiling": 0.0, "gold_items": 0,
+                   "reachable_gold_items": 0, "pool": 0, "k": 6, "ks": [1, 5, 6], "methods": {},
+                   "all_queries": {}, "significance": {}, "per_topic": {}, "time_gaps": {},
+                   "per_query": [], "corpus": [], "model": ""})
     assert "No metrics in these results" in bare and "nDCG@6" in bare
 
 
@@ -221,9 +229,9 @@ def test_other_cutoffs_and_missing_values(results) -> None:
     results["k"], results["ks"] = 6, [1, 5, 6]
     results["methods"]["dense"]["median_gap_days"] = None
     results["methods"]["bm25"]["median_gap_days"] = float("nan")
-    page = html_report(results)
+    page = report(results)
     assert "nDCG@6" in page and "k = 6" in page and "–" in _section(page, "summary")
 
 
 def test_output_is_deterministic(results) -> None:
-    assert html_report(results) == html_report(copy.deepcopy(results))
+    assert report(results) == report(copy.deepcopy(results))
