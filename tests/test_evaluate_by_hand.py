@@ -35,7 +35,7 @@ import pytest
 from conftest import feed_file
 
 from recommender.embedding import HashingEncoder
-from recommender.evaluate import EvaluationResults, evaluate
+from recommender.evaluate import EvaluationResults, Significance, evaluate
 
 L = 1 / math.log2(3)
 URL = "https://news.example/{}"
@@ -197,3 +197,29 @@ def test_json_round_trip_and_key_names(results: EvaluationResults) -> None:
         "id": URL.format("x"), "title": "Juliet kilo", "provider": None, "relevant": False,
         "gap_days": -8.0, "score": c["methods"]["recency"]["ranked"][1]["score"]}
     assert EvaluationResults.from_json(data) == results
+
+
+def test_significance_pairs_the_reachable_queries(tmp_path: Path) -> None:
+    archive = tiny_archive(tmp_path / "archive")
+    r = evaluate([archive], tmp_path / "no-index", k=2, methods=("recommender", "bm25", "recency"),
+                 encoder=HashingEncoder()).results
+    assert list(r.significance) == ["bm25", "recency"]
+    differences = []
+    for method, row in r.significance.items():
+        # Paired over the 3 reachable queries (a, c, f), never e, on the main metric.
+        pairs = [(q.methods[method].reachable_gold, q.methods["recommender"].reachable_gold)
+                 for q in r.per_query]
+        diffs = [ours["ndcg@2"] - base["ndcg@2"] for ours, base in pairs if ours and base]
+        assert len(diffs) == 3
+        assert (row.metric, row.against) == ("ndcg@2", "recommender")
+        assert row.mean_difference == pytest.approx(sum(diffs) / 3)
+        assert row.low <= row.mean_difference <= row.high and 0 < row.p_value <= 1
+        differences.append(row.mean_difference)
+    assert any(abs(d) > 0.01 for d in differences)  # so that pairing over e would show
+
+
+def test_significance_json() -> None:
+    row = Significance("ndcg@10", "recommender", -0.1, -0.2, 0.05, 0.2, False)
+    assert row.to_json() == {"metric": "ndcg@10", "against": "recommender",
+                             "mean_difference": -0.1, "ci95": [-0.2, 0.05], "p_value": 0.2,
+                             "significant": False}

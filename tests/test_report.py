@@ -41,7 +41,9 @@ def _query(index: int, title: str) -> dict[str, Any]:
     gold = [{"id": f"https://gone.example/{index}", "title": f"Gone {index}",
              "reachable": False, "gap_days": None},
             {"id": f"https://news.example/{index}/gold/a", "title": f"Curated {index} <a>",
-             "reachable": True, "gap_days": 0.5}]
+             "reachable": True, "gap_days": 0.5},
+            {"id": f"https://news.example/{index}/gold/b", "title": f"Missed {index}",
+             "reachable": True, "gap_days": -2.25}]
     methods = {m: {"all": _metrics(NDCG[title][i] / 2), "reachable": _metrics(NDCG[title][i]),
                    "ranked": _ranked(index, m)} for i, m in enumerate(METHODS)}
     return {"path": f"data/{index}.md", "id": f"https://news.example/query/{index}",
@@ -75,7 +77,7 @@ def results() -> dict[str, Any]:
                                                                  "recall@10": 1.0}
                                                              for m in METHODS}}},
         "time_gaps": {"curated": [0.5, 1.5, 6.0], "recommender": [0.2, 2.0, 40.0],
-                      "dense": [100.0, 3.0], "bm25": []},
+                      "dense": [100.0, 3.0, 7.0], "bm25": []},
         "per_query": [_query(i, title) for i, title in enumerate(NDCG)],
         "corpus": ["data/"], "model": "hashing <test>",
     }
@@ -148,9 +150,11 @@ def test_worst_queries_lowest_ndcg_first(results) -> None:
     assert "suggested at #2" in worst and 'class="unreachable"' in worst
     # Per query: the found curated item and the relevant suggestion.
     assert worst.count('<li class="hit">') == 2 * 3
-    # Found items are listed first, unreachable ones last.
+    # Found items are listed first, then the findable but missed, unreachable ones last.
     first = worst.index("Curated 0 &lt;a&gt;")
-    assert first < worst.index("Gone 0") < worst.index("Curated 1 &lt;a&gt;")
+    assert first < worst.index("Missed 0") < worst.index("Gone 0") < worst.index(
+        "Curated 1 &lt;a&gt;")
+    assert "Missed 0<small>missed · −2.2 d</small>" in worst  # -2.25 rounds half to even
 
 
 def test_worst_queries_fall_back_to_the_first_method(results) -> None:
@@ -203,6 +207,11 @@ def test_charts_have_a_series_per_method(results) -> None:
         assert label in charts
     gaps = _section(page, "gaps")
     assert "curated lists" in gaps and "No dated items." in gaps  # bm25 has no gaps
+    # Within a week means under 7 days: curated 0.5 1.5 6 all; dense 100 3 7 one of three.
+    assert re.findall(r'<div class="muted small">(.*?)</div>', gaps) == [
+        "3 items · median 1.5 d · 100% within a week",
+        "3 items · median 2.0 d · 67% within a week",
+        "3 items · median 7.0 d · 33% within a week"]
     topics = _section(page, "topics")
     assert topics.index("Ports") < topics.index("Chips &amp;")  # larger group first
     assert "2 queries" in topics and "1 query" in topics
