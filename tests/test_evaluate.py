@@ -44,6 +44,9 @@ def test_evaluate_counts_ceiling_and_never_suggests_excluded_stubs(archive, tmp_
             assert len(ranked) == (5 if drones else 6)
     # The story's other coverage is first for the product: recall@1 over reachable gold is 1.
     assert r["methods"]["recommender"]["recall@1"] == 1.0
+    first = r["per_query"][0]["methods"]["recommender"]["ranked"][0]
+    assert (first["title"], first["provider"], first["relevant"], first["gap_days"]) == (
+        "Council vote grounds park drones", "Two", True, round(23 / 24, 2))  # 23 hours later
     # Over all gold, the unreachable protest stub caps the drones query at 1/2.
     assert r["all_queries"]["recommender"]["recall@5"] == pytest.approx((1 / 2 + 1) / 2)
     assert set(r["significance"]) == {"dense", "bm25", "recency", "random"}

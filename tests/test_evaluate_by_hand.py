@@ -34,8 +34,16 @@ from pathlib import Path
 import pytest
 from conftest import feed_file
 
+from recommender.articles import load_articles
 from recommender.embedding import HashingEncoder
-from recommender.evaluate import EvaluationResults, Significance, evaluate
+from recommender.evaluate import (
+    EvaluationResults,
+    Significance,
+    eval_queries,
+    evaluate,
+    published_between,
+)
+from recommender.pool import build_pool
 
 L = 1 / math.log2(3)
 URL = "https://news.example/{}"
@@ -223,3 +231,30 @@ def test_significance_json() -> None:
     assert row.to_json() == {"metric": "ndcg@10", "against": "recommender",
                              "mean_difference": -0.1, "ci95": [-0.2, 0.05], "p_value": 0.2,
                              "significant": False}
+
+
+def test_query_edges(tmp_path: Path) -> None:
+    """Stubs two files list stay candidates for both; an article listing itself gains no gold
+    from it, and one listing only itself is no query."""
+    folder = tmp_path / "edges"
+    shared = {"title": "Shared stub", "webUrl": URL.format("w"), "date": _date("b")}
+    feed_file(folder, "p.md", "Papa", date=_date("a"), url=URL.format("p"),
+              related=[shared, {"title": "Papa", "webUrl": URL.format("p")}])
+    feed_file(folder, "q.md", "Quebec", date=_date("c"), url=URL.format("q"), related=[shared])
+    feed_file(folder, "s.md", "Sierra", date=_date("d"), url=URL.format("s"),
+              related=[{"title": "Sierra", "webUrl": URL.format("s")}])
+    pool = build_pool(load_articles(folder).articles)
+    queries = {q.article.title: q for q in eval_queries(pool)}
+    assert list(queries) == ["Papa", "Quebec"]  # Sierra lists only itself
+    for query in queries.values():
+        assert query.gold == [URL.format("w")] and query.reachable == {URL.format("w")}
+        assert query.exclude == (query.row,)
+
+
+def test_date_filter_bounds(tmp_path: Path) -> None:
+    # c is published at 2026-03-11T00:00Z exactly: "since" includes it, "until" excludes it.
+    pool = build_pool(load_articles(tiny_archive(tmp_path / "archive")).articles)
+    since = eval_queries(pool, published_between("2026-03-11", None))
+    until = eval_queries(pool, published_between(None, "2026-03-11"))
+    assert [q.article.title for q in since] == ["Charlie delta", "Golf hotel", "Hotel india"]
+    assert [q.article.title for q in until] == ["Alpha bravo"]

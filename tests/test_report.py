@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -33,7 +34,8 @@ def _ranked(query: int, method: str) -> list[dict[str, Any]]:
     # The second suggestion is the query's reachable curated item.
     return [{"id": f"https://news.example/{query}/" + ("gold/a" if i == 2 else f"{method}/{i}"),
              "title": f"{method} pick {i}",
-             "provider": "Wire & Co", "relevant": i == 2, "gap_days": i - 1.5, "score": 1 / i}
+             "provider": "Wire & Co", "relevant": i == 2,
+             "gap_days": 0.04 if i == 3 else i - 1.5, "score": 1 / i}
             for i in range(1, 4)]
 
 
@@ -41,7 +43,7 @@ def _query(index: int, title: str) -> dict[str, Any]:
     gold = [{"id": f"https://gone.example/{index}", "title": f"Gone {index}",
              "reachable": False, "gap_days": None},
             {"id": f"https://news.example/{index}/gold/a", "title": f"Curated {index} <a>",
-             "reachable": True, "gap_days": 0.5},
+             "reachable": True, "gap_days": 0.3},
             {"id": f"https://news.example/{index}/gold/b", "title": f"Missed {index}",
              "reachable": True, "gap_days": -2.25}]
     methods = {m: {"all": _metrics(NDCG[title][i] / 2), "reachable": _metrics(NDCG[title][i]),
@@ -63,7 +65,7 @@ def results() -> dict[str, Any]:
                for i, m in enumerate(METHODS)}
     return {
         "queries": 3, "reachable_queries": 3, "ceiling": 0.5, "gold_items": 6,
-        "reachable_gold_items": 3, "pool": 40, "k": 10, "ks": [1, 5, 10],
+        "reachable_gold_items": 3, "pool": 12345, "k": 10, "ks": [1, 5, 10],
         "methods": summary,
         "all_queries": {m: {key: v / 2 for key, v in row.items()
                             if key not in ("coverage", "median_gap_days")}
@@ -244,3 +246,75 @@ def test_other_cutoffs_and_missing_values(results) -> None:
 
 def test_output_is_deterministic(results) -> None:
     assert report(results) == report(copy.deepcopy(results))
+
+
+def test_header_and_headline_figures(results) -> None:
+    page = report(results)
+    assert ('<p class="small">Corpus: <code>data/</code> · Model: <code>hashing &lt;test&gt;'
+            "</code> · Cut-off k = 10</p>") in page
+    assert "<dt>Candidate pool</dt><dd>12,345<span>articles</span>" in page
+
+
+def test_gaps_in_days(results) -> None:
+    worst = _section(report(results), "worst")
+    # Signed, one decimal, a true minus sign; under 0.05 days reads 0.0 d.
+    assert "suggested at #2 · +0.3 d" in worst
+    assert "Wire &amp; Co · −0.5 d · score 1.00" in worst
+    assert "Wire &amp; Co · 0.0 d · score 0.33" in worst
+
+
+def test_product_leads_wherever_it_is_listed(results) -> None:
+    results["methods"] = {m: results["methods"][m] for m in ("dense", "bm25", "recommender")}
+    page = report(results)
+    rows = re.findall(r'<tr(?: class="product")?><td><span class="swatch"[^>]*></span>(\w+)',
+                      _section(page, "summary"))
+    assert rows[:3] == ["recommender", "dense", "bm25"]
+    assert "recommender top 3" in _section(page, "worst")
+    # The product's line is the thicker one in both cut-off charts.
+    assert _section(page, "cutoffs").count('stroke-width="3"') == 2
+
+
+def test_p_values_below_a_thousandth_are_bounded(results) -> None:
+    results["significance"]["dense"]["p_value"] = 0.005
+    results["significance"]["bm25"]["p_value"] = 0.0009
+    section = _section(report(results), "significance")
+    assert re.findall(r"<td>([^<]*\d[^<]*|&lt; 0.001)</td>", section)[-1] == "&lt; 0.001"
+    assert "<td>0.005</td>" in section and "<td>&lt; 0.001</td>" in section
+
+
+def test_query_titles_link_only_web_addresses(results) -> None:
+    results["per_query"][0]["id"] = "http://plain.example/q"
+    results["per_query"][2]["id"] = "data/2.md"
+    worst = _section(report(results), "worst")
+    assert '<a href="http://plain.example/q">Quiet harbour</a>' in worst
+    assert "<h3>2. Port strike ends</h3>" in worst
+
+
+def test_at_most_15_worst_queries(results) -> None:
+    template = results["per_query"][0]
+    results["per_query"] = [{**copy.deepcopy(template), "title": f"Query {i}"}
+                            for i in range(16)]
+    worst = _section(report(results), "worst")
+    assert worst.count('<article class="query">') == 15
+    assert "The 15 reachable queries" in worst and "Query 14<" in worst
+    assert "Query 15<" not in worst  # equal scores: the earlier query comes first
+
+
+def test_long_curated_lists_fold_after_12(results) -> None:
+    gold = results["per_query"][0]["gold"]
+    extra = [{"id": f"https://more.example/{i}", "title": f"More {i}", "reachable": False,
+              "gap_days": None} for i in range(12 - len(gold))]
+    results["per_query"][0]["gold"] = gold + extra  # exactly 12: nothing folded
+    assert "more curated items" not in _section(report(results), "worst")
+    results["per_query"][0]["gold"].append({"id": "https://more.example/x", "title": "Last",
+                                            "reachable": False, "gap_days": None})
+    worst = _section(report(results), "worst")
+    folded = worst[worst.index("<details>"):worst.index("</details>")]
+    assert "<summary>1 more curated items</summary>" in folded and "Last" in folded
+
+
+def test_long_method_names_are_clipped_in_bar_labels(results) -> None:
+    long_name = "bm25-with-long-name"  # 19 characters: 11 kept, then an ellipsis
+    renamed = json.loads(json.dumps(results).replace('"bm25"', f'"{long_name}"'))
+    topics = _section(report(renamed), "topics")
+    assert ">bm25-with-l…</text>" in topics and f"{long_name}: nDCG@10 = 0.400" in topics

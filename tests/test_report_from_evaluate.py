@@ -143,6 +143,14 @@ def test_html_topics_and_time_gaps(page: str) -> None:
         "6 items · median 2.5 d · 67% within a week",
         "8 items · median 8.5 d · 25% within a week",
         "8 items · median 9.5 d · 12% within a week"]
+    # Bins are [low, high) days: recency's 1 3 8 8 9 9 10 17 fill 1–2, 3–5, 7–14 (five of
+    # eight) and 14–30. The tallest bar (62.5%, also bm25's 7–14) sets a shared axis rounded up
+    # to the next tenth: 0%, 35%, 70% in every panel.
+    assert re.findall(r"<title>recency: ([^<]*) days apart</title>", gaps) == [
+        "0.0% of items 0–1", "12.5% of items 1–2", "0.0% of items 2–3", "12.5% of items 3–5",
+        "0.0% of items 5–7", "62.5% of items 7–14", "12.5% of items 14–30",
+        "0.0% of items 30–90", "0.0% of items 90+"]
+    assert re.findall(r'class="axis">(\d+%)</text>', gaps) == ["0%", "35%", "70%"] * 3
 
 
 def test_html_worst_query_cards(page: str) -> None:
