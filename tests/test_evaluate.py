@@ -47,6 +47,10 @@ def test_evaluate_counts_ceiling_and_never_suggests_excluded_stubs(archive, tmp_
     first = r["per_query"][0]["methods"]["recommender"]["ranked"][0]
     assert (first["title"], first["provider"], first["relevant"], first["gap_days"]) == (
         "Council vote grounds park drones", "Two", True, round(23 / 24, 2))  # 23 hours later
+    # results.json keeps scores to 4 decimals (the hashing encoder's cosines are not round).
+    scores = [item["score"] for q in r["per_query"] for m in q["methods"].values()
+              for item in m["ranked"]]
+    assert all(s == round(s, 4) for s in scores) and any(s != round(s, 3) for s in scores)
     # Over all gold, the unreachable protest stub caps the drones query at 1/2.
     assert r["all_queries"]["recommender"]["recall@5"] == pytest.approx((1 / 2 + 1) / 2)
     assert set(r["significance"]) == {"dense", "bm25", "recency", "random"}

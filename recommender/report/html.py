@@ -237,7 +237,8 @@ def _metric_table(page: _Page, rows: Mapping[str, Row]) -> str:
     lines = [f'<div class="scroll"><table class="metrics">\n<thead>{head}</tr></thead><tbody>']
     for method in methods:
         css = ' class="product"' if method == page.product else ""
-        cells = "".join(_value_cell(c, rows[method].get(c), is_best(rows[method].get(c), c, best))
+        row = rows[method]
+        cells = "".join(_value_cell(c, row.get(c), is_best(row.get(c), c, best))
                         for c in columns)
         lines.append(f"<tr{css}><td>{_method(page, method)}</td>{cells}</tr>")
     return "\n".join([*lines, "</tbody></table></div>"])
