@@ -36,7 +36,7 @@ KS = (1, 5, 10)
 DAY = 86400.0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvalQuery:
     row: int
     article: Article
@@ -68,7 +68,7 @@ class MethodSummary:
                 "median_gap_days": self.median_gap_days}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Significance:
     """A method's ``metric`` minus the reference's, paired by query."""
 
@@ -108,7 +108,7 @@ class GoldItem:
     """Its publication minus the query's, in days (2 decimals); None if either is undated."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RankedItem:
     """One suggestion of a method for a query."""
 
@@ -138,7 +138,7 @@ class MethodRun:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QueryDetail:
     """One query: the article, its curated list and every method's run."""
 
@@ -157,7 +157,7 @@ class QueryDetail:
                 "methods": {m: run.to_json() for m, run in self.methods.items()}}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluationResults:
     """Everything an evaluation found; ``to_json()`` is the content of results.json."""
 
@@ -210,9 +210,11 @@ class EvaluationResults:
                                       row["coverage"], row["median_gap_days"])
                      for m, row in data["methods"].items()},
             all_queries=dict(data["all_queries"]),
-            significance={m: Significance(row["metric"], row["against"],
-                                          row["mean_difference"], *row["ci95"],
-                                          row["p_value"], row["significant"])
+            significance={m: Significance(metric=row["metric"], against=row["against"],
+                                          mean_difference=row["mean_difference"],
+                                          low=row["ci95"][0], high=row["ci95"][1],
+                                          p_value=row["p_value"],
+                                          significant=row["significant"])
                           for m, row in data["significance"].items()},
             per_topic={t: TopicScores(row["queries"],
                                       {m: v for m, v in row.items() if m != "queries"})
@@ -265,8 +267,9 @@ def eval_queries(pool: Pool, keep: Callable[[Article], bool] | None = None) -> l
             continue
         excluded_ids = {pool.candidates[r].article.id for r in exclude}
         reachable = {g for g in gold if g in pool.by_url and g not in excluded_ids}
-        queries.append(EvalQuery(row, article, list(gold), reachable, exclude,
-                                 query_topic(article)))
+        queries.append(EvalQuery(row=row, article=article, gold=list(gold),
+                                 reachable=reachable, exclude=exclude,
+                                 topic=query_topic(article)))
     return queries
 
 

@@ -227,7 +227,8 @@ def test_significance_pairs_the_reachable_queries(tmp_path: Path) -> None:
 
 
 def test_significance_json() -> None:
-    row = Significance("ndcg@10", "recommender", -0.1, -0.2, 0.05, 0.2, False)
+    row = Significance(metric="ndcg@10", against="recommender", mean_difference=-0.1,
+                       low=-0.2, high=0.05, p_value=0.2, significant=False)
     assert row.to_json() == {"metric": "ndcg@10", "against": "recommender",
                              "mean_difference": -0.1, "ci95": [-0.2, 0.05], "p_value": 0.2,
                              "significant": False}

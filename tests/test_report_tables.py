@@ -81,9 +81,11 @@ def html_report_single() -> str:
 
 
 def test_markdown_significance_table_exact() -> None:
-    rows = {"dense": Significance("ndcg@10", "recommender", -0.12345, -0.2, -0.05, 0.00042,
-                                  True),
-            "bm25": Significance("ndcg@10", "recommender", 0.01, -0.03, 0.051, 0.5, False)}
+    common = {"metric": "ndcg@10", "against": "recommender"}
+    rows = {"dense": Significance(**common, mean_difference=-0.12345, low=-0.2, high=-0.05,
+                                  p_value=0.00042, significant=True),
+            "bm25": Significance(**common, mean_difference=0.01, low=-0.03, high=0.051,
+                                 p_value=0.5, significant=False)}
     assert significance_table(rows) == (
         "ndcg@10 of each method minus recommender's, paired by query (bootstrap 95% interval, "
         "randomisation-test p):\n\n"

@@ -303,7 +303,7 @@ def _interval_plot(page: _Page, method: str, row: Significance, scale: float) ->
         return pad + (width - 2 * pad) * (value + scale) / (2 * scale)
 
     colour = page.colours.get(method, CURATED_COLOUR)
-    body = [svg.vline(x(0), 1, height - 1, "#9aa5ae", "2 2"),
+    body = [svg.vline(x(0), 1, height - 1, colour="#9aa5ae", dash="2 2"),
             f'<line x1="{x(low):.1f}" y1="9" x2="{x(high):.1f}" y2="9" stroke="{colour}" '
             'stroke-width="2"/>',
             f'<circle cx="{x(mean):.1f}" cy="9" r="3.5" fill="{colour}"/>']
@@ -340,17 +340,18 @@ def _line_chart(page: _Page, rows: Mapping[str, Row], prefix: str, title: str) -
     body = [svg.text(left - 40, 14, title, extra=' font-weight="600" style="font-size:13px"')]
     for tick in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
         body += [svg.hline(left, width - right, y(tick)),
-                 svg.text(left - 6, y(tick) + 4, f"{tick:.1f}", "end", "axis")]
+                 svg.text(left - 6, y(tick) + 4, f"{tick:.1f}", anchor="end", css="axis")]
     for i, k in enumerate(page.ks):
-        body.append(svg.text(x(i), height - bottom + 16, f"k = {k}", "middle", "axis"))
-    body.append(svg.text(left + plot_w / 2, height - 6, "cut-off k (suggestions shown)", "middle",
-                      "axis"))
+        body.append(svg.text(x(i), height - bottom + 16, f"k = {k}", anchor="middle",
+                             css="axis"))
+    body.append(svg.text(left + plot_w / 2, height - 6, "cut-off k (suggestions shown)",
+                         anchor="middle", css="axis"))
     for method in reversed(page.methods):
-        body.append(_series(page, method, rows.get(method, {}), prefix, x, y))
+        body.append(_series(page, method, rows.get(method, {}), prefix=prefix, x=x, y=y))
     return svg.svg(width, height, f"{title} by cut-off, one line per method", body)
 
 
-def _series(page: _Page, method: str, row: Row, prefix: str, x: Callable[[int], float],
+def _series(page: _Page, method: str, row: Row, *, prefix: str, x: Callable[[int], float],
             y: Callable[[float], float]) -> str:
     colour = page.colours[method]
     points = [(i, k, number(row.get(f"{prefix}@{k}"))) for i, k in enumerate(page.ks)]
@@ -396,13 +397,14 @@ def _bar_rows(page: _Page, bars: Sequence[tuple[str, float]], metric: str) -> st
     width, label_w, value_w, row_h, top = 330, 84, 40, 17, 4
     plot_w = width - label_w - value_w
     height = top + row_h * len(bars) + 4
-    body = [svg.vline(label_w + plot_w * t, 0, height, "#e3e7ea") for t in (0.0, 0.5, 1.0)]
+    body = [svg.vline(label_w + plot_w * t, 0, height) for t in (0.0, 0.5, 1.0)]
     for i, (method, value) in enumerate(bars):
         y = top + i * row_h
-        body += [svg.text(label_w - 6, y + 12, _clip(method, 12), "end", "axis"),
-                 svg.rect(label_w, y + 2, plot_w * max(0.0, min(value, 1.0)), row_h - 5,
-                       page.colours[method], f"{method}: {_label(metric)} = {value:.3f}"),
-                 svg.text(label_w + plot_w * max(0.0, min(value, 1.0)) + 4, y + 12, f"{value:.2f}")]
+        length = plot_w * max(0.0, min(value, 1.0))
+        body += [svg.text(label_w - 6, y + 12, _clip(method, 12), anchor="end", css="axis"),
+                 svg.rect(label_w, y + 2, length, row_h - 5, colour=page.colours[method],
+                          tip=f"{method}: {_label(metric)} = {value:.3f}"),
+                 svg.text(label_w + length + 4, y + 12, f"{value:.2f}")]
     return svg.svg(width, height, f"{_label(metric)} per method", body)
 
 
@@ -419,7 +421,8 @@ def _time_gaps(page: _Page) -> str:
     shares = {name: _bin_shares(_gap_values(gaps[name])) for name, _ in series}
     peak = max([s for values in shares.values() for s in values] + [0.1])
     top = math.ceil(peak * 10) / 10
-    panels = "".join(_gap_panel(name, colour, _gap_values(gaps[name]), shares[name], top)
+    panels = "".join(_gap_panel(name, colour, values=_gap_values(gaps[name]),
+                                shares=shares[name], top=top)
                      for name, colour in series)
     body = [f"<p>Absolute gap in days between a query's publication and that of each curated "
             f"related item (<em>curated</em>) or each of a method's top-{page.k} suggestions. "
@@ -441,7 +444,7 @@ def _bin_label(low: float, high: float) -> str:
     return f"{low:g}+" if math.isinf(high) else f"{low:g}–{high:g}"
 
 
-def _gap_panel(name: str, colour: str, values: Sequence[float], shares: Sequence[float],
+def _gap_panel(name: str, colour: str, *, values: Sequence[float], shares: Sequence[float],
                top: float) -> str:
     title = "curated lists" if name == "curated" else name
     if not values:
@@ -462,18 +465,18 @@ def _histogram(name: str, colour: str, shares: Sequence[float], top: float) -> s
     body = []
     for tick in (0.0, top / 2, top):
         y = head + plot_h * (1 - tick / top)
-        body += [svg.hline(left, width - right, y), svg.text(left - 4, y + 4, f"{tick:.0%}", "end",
-                                                       "axis")]
+        body += [svg.hline(left, width - right, y),
+                 svg.text(left - 4, y + 4, f"{tick:.0%}", anchor="end", css="axis")]
     for i, ((low, high), share) in enumerate(zip(GAP_BINS, shares, strict=True)):
         bar_h = plot_h * share / top
         label = _bin_label(low, high)
-        body += [svg.rect(left + i * step + 2, head + plot_h - bar_h, step - 4, bar_h, colour,
-                       f"{name}: {share:.1%} of items {label} days apart"),
-                 svg.text(left + (i + 0.5) * step, height - bottom + 13, label, "middle", "axis",
-                       ' style="font-size:10px"')]
+        body += [svg.rect(left + i * step + 2, head + plot_h - bar_h, step - 4, bar_h,
+                          colour=colour, tip=f"{name}: {share:.1%} of items {label} days apart"),
+                 svg.text(left + (i + 0.5) * step, height - bottom + 13, label, anchor="middle",
+                          css="axis", extra=' style="font-size:10px"')]
     week = left + step * next(i for i, (low, _) in enumerate(GAP_BINS) if low >= WEEK)
-    body += [svg.vline(week, head - 4, head + plot_h, "#5f6b76", "3 3"),
-             svg.text(left + plot_w / 2, height - 4, "days apart", "middle", "axis")]
+    body += [svg.vline(week, head - 4, head + plot_h, colour="#5f6b76", dash="3 3"),
+             svg.text(left + plot_w / 2, height - 4, "days apart", anchor="middle", css="axis")]
     return svg.svg(width, height, f"{name}: distribution of time gaps", body)
 
 
