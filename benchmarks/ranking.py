@@ -143,8 +143,9 @@ def main() -> None:
     test = [q for q in eval_queries(pool, after) if q.reachable]
     ids = [c.article.id for c in pool.candidates]
     with tempfile.TemporaryDirectory() as folder:
-        index, _ = evaluation_index(pool, [str(args.corpus)], args.index, None, None,
-                                    Path(folder), 64, None)
+        index, _ = evaluation_index(pool, sources=[str(args.corpus)], index=args.index,
+                                    model=None, encoder=None, folder=Path(folder),
+                                    batch_size=64, progress=None)
         print(f"## Tuning on {len(train)} training queries (published before {args.cut})\n")
         ranked = tune([signals(index, ids, q) for q in train], args.distractors)
         print("| nDCG@10 | with distractors | lexical | time | tau_before_days | "
@@ -155,14 +156,15 @@ def main() -> None:
                   f"{w.tau_before_days} | {w.tau_after_days} |")
         print(f"\nShipped defaults: {Weights()}\nGrid best:        {ranked[0][2]}\n")
         print(f"## Held out: {len(test)} reachable queries published from {args.cut}\n")
-        held_out = evaluate([args.corpus], args.index, 10, keep=after,
-                            methods=("recommender", "dense", "bm25", "recency")).results
-        print(metrics_table(held_out["methods"], 10) + "\n")
-        print(significance_table(held_out) + "\n")
-        best = {m: max(held_out["methods"][b][m] for b in ("dense", "bm25", "recency"))
+        results = evaluate([args.corpus], args.index, k=10, keep=after,
+                           methods=("recommender", "dense", "bm25", "recency")).results
+        held_out = {m: summary.row() for m, summary in results.methods.items()}
+        print(metrics_table(held_out, 10) + "\n")
+        print(significance_table(results.significance) + "\n")
+        best = {m: max(held_out[b][m] for b in ("dense", "bm25", "recency"))
                 for m in ("ndcg@10", "recall@10")}
         for m, value in best.items():
-            ours = held_out["methods"]["recommender"][m]
+            ours = held_out["recommender"][m]
             print(f"- {m}: recommender {ours:.3f} vs best baseline {value:.3f} "
                   f"({ours / value - 1:+.0%})")
         print(f"\n## Same-day distractors: {args.distractors} other-story articles moved onto "

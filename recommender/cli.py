@@ -423,7 +423,8 @@ def evaluate(
     from recommender.report import summary_markdown, write_results
 
     started = time.perf_counter()
-    evaluation = run_evaluation(paths, index, k, [m.strip() for m in methods.split(",")],
+    evaluation = run_evaluation(paths, index, k=k,
+                                methods=[m.strip() for m in methods.split(",")],
                                 strict=strict, seed=seed, model=model,
                                 keep=published_between(since, until),
                                 progress=_Bar("Encoding"))

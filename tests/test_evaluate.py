@@ -28,7 +28,7 @@ def test_queries_gold_and_leakage(archive: Path) -> None:
 
 def test_evaluate_counts_ceiling_and_never_suggests_excluded_stubs(archive, tmp_path, encoder):
     evaluation = evaluate([archive], tmp_path / "no-index", k=6, encoder=encoder)
-    r = evaluation.results
+    r = evaluation.results.to_json()
     assert (r["queries"], r["reachable_queries"], r["gold_items"], r["pool"]) == (2, 2, 3, 7)
     assert r["ceiling"] == pytest.approx(2 / 3)
     assert r["k"] == 6 and r["ks"] == [1, 5, 6]
@@ -44,6 +44,13 @@ def test_evaluate_counts_ceiling_and_never_suggests_excluded_stubs(archive, tmp_
             assert len(ranked) == (5 if drones else 6)
     # The story's other coverage is first for the product: recall@1 over reachable gold is 1.
     assert r["methods"]["recommender"]["recall@1"] == 1.0
+    first = r["per_query"][0]["methods"]["recommender"]["ranked"][0]
+    assert (first["title"], first["provider"], first["relevant"], first["gap_days"]) == (
+        "Council vote grounds park drones", "Two", True, round(23 / 24, 2))  # 23 hours later
+    # results.json keeps scores to 4 decimals (the hashing encoder's cosines are not round).
+    scores = [item["score"] for q in r["per_query"] for m in q["methods"].values()
+              for item in m["ranked"]]
+    assert all(s == round(s, 4) for s in scores) and any(s != round(s, 3) for s in scores)
     # Over all gold, the unreachable protest stub caps the drones query at 1/2.
     assert r["all_queries"]["recommender"]["recall@5"] == pytest.approx((1 / 2 + 1) / 2)
     assert set(r["significance"]) == {"dense", "bm25", "recency", "random"}
@@ -66,13 +73,13 @@ def test_broken_files_are_skipped(archive, tmp_path, encoder) -> None:
     (archive / "broken.md").write_text("no front matter")
     evaluation = evaluate([archive], tmp_path / "ix", encoder=encoder)
     assert [Path(e.path).name for e in evaluation.skipped] == ["broken.md"]
-    assert evaluation.results["queries"] == 2
+    assert evaluation.results.queries == 2
 
 
 def test_query_date_filter(archive, tmp_path, encoder) -> None:
     keep = published_between("2026-01-10T10:00:00Z", None)
     evaluation = evaluate([archive], tmp_path / "ix", encoder=encoder, keep=keep)
-    assert [q["title"] for q in evaluation.results["per_query"]] == [
+    assert [q.title for q in evaluation.results.per_query] == [
         "Chipmaker opens solar powered fab"]
     with pytest.raises(RecommenderError, match="not an ISO 8601 date"):
         published_between("last week", None)
@@ -108,7 +115,7 @@ def test_same_day_distractors_do_not_fool_the_default_ranking(tmp_path, encoder)
                       f"https://noise.example/{s}-{d}", "Noise")
     r = evaluate([folder], tmp_path / "ix", encoder=encoder,
                  methods=["recommender", "recency"]).results
-    ours, recency = r["methods"]["recommender"], r["methods"]["recency"]
-    assert r["reachable_queries"] == 15
+    ours, recency = r.methods["recommender"].scores, r.methods["recency"].scores
+    assert r.reachable_queries == 15
     assert ours["recall@5"] == 1.0 and ours["ndcg@10"] > 0.95
     assert recency["ndcg@10"] < ours["ndcg@10"] - 0.2

@@ -8,14 +8,25 @@ Every string from the data is escaped; the output depends only on the input.
 
 from __future__ import annotations
 
-import html
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from importlib import resources
 
-from recommender.report import LOWER_IS_BETTER, NO_BEST, SUMMARY_COLUMNS
+from recommender.evaluate import (
+    EvaluationResults,
+    GoldItem,
+    QueryDetail,
+    RankedItem,
+    Scores,
+    Significance,
+    TopicScores,
+)
+from recommender.report import svg
+from recommender.report.columns import Row, best_values, is_best, number, table_columns
+from recommender.report.svg import escape as _e
 
 PRODUCT = "recommender"
 PALETTE = ("#1f5fa8", "#e08a00", "#2a9d6f", "#b5509b", "#8d8d8d", "#c2452d", "#4fa3d9",
@@ -30,111 +41,18 @@ LABELS = {"ndcg": "nDCG", "recall": "Recall", "precision": "Precision", "map": "
           "hit_rate": "Hit rate", "mrr": "MRR", "coverage": "Coverage",
           "median_gap_days": "Median gap (days)"}
 
-CSS = """
-:root { --ink: #1d2329; --muted: #5f6b76; --rule: #dde2e6; --soft: #f4f6f8;
-  --good: #1b7a47; --bad: #b3261e; }
-* { box-sizing: border-box; }
-html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0; color: var(--ink); background: #fff;
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  "Liberation Sans", sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 32px 28px 64px; }
-h1 { font-size: 28px; line-height: 1.2; margin: 0 0 6px; }
-h2 { font-size: 21px; margin: 44px 0 8px; padding-top: 14px; border-top: 2px solid var(--ink); }
-h3 { font-size: 15px; margin: 26px 0 6px; }
-p { margin: 6px 0 12px; max-width: 80ch; }
-a { color: inherit; text-decoration-color: #9aa5ae; }
-code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
-  monospace; background: var(--soft); padding: 1px 4px; border-radius: 3px;
-  overflow-wrap: anywhere; }
-.muted { color: var(--muted); }
-.small { font-size: 13px; }
-.lede { font-size: 17px; color: var(--muted); margin-bottom: 18px; }
-.stats { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin: 18px 0; }
-.stats div { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 14px; }
-.stats dt { font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
-  color: var(--muted); }
-.stats dd { margin: 2px 0 0; font-size: 26px; font-weight: 600;
-  font-variant-numeric: tabular-nums; }
-.stats dd span { display: block; font-size: 12px; font-weight: 400; color: var(--muted); }
-.note { border-left: 3px solid var(--ink); padding: 4px 12px; background: var(--soft); }
-nav ol { display: flex; flex-wrap: wrap; gap: 4px 20px; padding: 0; margin: 16px 0 0;
-  list-style: none; font-size: 14px; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums;
-  font-size: 14px; }
-th, td { padding: 6px 9px; border-bottom: 1px solid var(--rule); text-align: right;
-  white-space: nowrap; }
-th { font-size: 12px; font-weight: 600; color: var(--muted); border-bottom-color: var(--ink);
-  vertical-align: bottom; white-space: normal; }
-table.metrics th, table.metrics td { padding: 6px 7px; }
-table.metrics th:first-child { width: 1%; }
-td.plot svg { width: 180px; max-width: none; }
-th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; white-space: normal; min-width: 260px; }
-tr.product td { background: var(--soft); }
-.tag { font-size: 11px; color: var(--muted); border: 1px solid var(--rule);
-  border-radius: 8px; padding: 0 6px; margin-left: 6px; }
-.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px;
-  margin-right: 7px; vertical-align: -1px; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 22px; margin: 10px 0 14px; padding: 0;
-  list-style: none; font-size: 14px; }
-.better { color: var(--good); }
-.worse { color: var(--bad); }
-.charts { display: flex; flex-wrap: wrap; gap: 20px 36px; }
-.grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 14px; }
-.card { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 12px;
-  break-inside: avoid; page-break-inside: avoid; }
-.card h3 { margin: 0 0 4px; font-size: 14px; }
-.card h3 span { font-weight: 400; color: var(--muted); }
-svg { display: block; max-width: 100%; height: auto; overflow: visible; }
-svg text { font-size: 11px; fill: var(--ink); }
-svg .axis { fill: var(--muted); }
-.query { border: 1px solid var(--rule); border-radius: 6px; padding: 12px 16px;
-  margin: 14px 0; break-inside: avoid; page-break-inside: avoid; }
-.query h3 { margin: 0; font-size: 16px; }
-.query .meta { font-size: 13px; color: var(--muted); margin: 2px 0 6px; }
-.query .path { margin-bottom: 12px; }
-.score { font-variant-numeric: tabular-nums; font-weight: 600; color: var(--bad); }
-.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 28px; }
-.cols h4 { margin: 0 0 4px; font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
-  color: var(--muted); }
-.items { margin: 0; padding: 0; list-style: none; font-size: 13.5px; }
-.items li { display: grid; grid-template-columns: 22px 1fr; padding: 3px 4px;
-  border-bottom: 1px solid var(--soft); }
-ol.items li { grid-template-columns: 34px 1fr; }
-ol.items li.hit { background: #edf7f0; }
-ol.items .other .mark { color: var(--muted); font-weight: 400; }
-.items .mark { font-weight: 700; }
-.items .hit .mark { color: var(--good); }
-.items .miss .mark { color: var(--bad); }
-.items .unreachable { color: #98a1a9; }
-.items small { display: block; color: var(--muted); }
-.items .unreachable small { color: #a9b1b8; }
-details summary { cursor: pointer; font-size: 13px; color: var(--muted); margin: 4px 0; }
-dl.glossary { display: grid; grid-template-columns: max-content 1fr; gap: 6px 18px; }
-dl.glossary dt { font-weight: 600; }
-dl.glossary dd { margin: 0; }
-@media (max-width: 900px) { .grid, .stats { grid-template-columns: repeat(2, 1fr); }
-  .cols { grid-template-columns: 1fr; } }
-@media print { @page { margin: 12mm; }
-  body { font-size: 11px; } main { max-width: none; padding: 0; } nav { display: none; }
-  h2 { margin-top: 24px; break-after: avoid; } h3 { break-after: avoid; }
-  .scroll { overflow: visible; } table { font-size: 10px; }
-  th, td, table.metrics th, table.metrics td { padding: 3px 4px; }
-  td.text { min-width: 0; } td.plot svg { width: 110px; }
-  .stats { grid-template-columns: repeat(4, 1fr); } .grid { grid-template-columns: repeat(3, 1fr); }
-  .cols { grid-template-columns: 1fr 1fr; } .charts { gap: 0 4%; } .charts > svg { width: 48%; }
-  .items { font-size: 10.5px; }
-  .query, .card, tr, svg { break-inside: avoid; } a { text-decoration: none; } }
-"""
+
+@cache
+def stylesheet() -> str:
+    """The page's CSS, shipped as package data beside this module."""
+    return resources.files("recommender.report").joinpath("report.css").read_text("utf-8")
 
 
 @dataclass(frozen=True)
 class _Page:
     """What every section needs: the data, the cut-offs and the methods with their colours."""
 
-    results: dict[str, Any]
+    results: EvaluationResults
     k: int
     ks: list[int]
     methods: list[str]
@@ -142,7 +60,7 @@ class _Page:
     colours: dict[str, str]
 
 
-def html_report(results: dict[str, Any]) -> str:
+def html_report(results: EvaluationResults) -> str:
     """One self-contained HTML page (no network, no external JS/CSS/fonts) for an evaluation."""
     page = _page(results)
     sections = (_header(page), _summary(page), _significance(page), _cutoff_charts(page),
@@ -150,56 +68,43 @@ def html_report(results: dict[str, Any]) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<title>Related-article evaluation</title>\n"
-            f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+            f"<style>\n{stylesheet()}</style>\n</head>\n<body>\n<main>\n"
             + "\n".join(s for s in sections if s) + "\n</main>\n</body>\n</html>")
 
 
 # -- shared pieces ---------------------------------------------------------------------------
 
 
-def _page(results: dict[str, Any]) -> _Page:
-    names = list(results.get("methods") or results.get("all_queries") or {})
+def _page(results: EvaluationResults) -> _Page:
+    names = list(results.methods or results.all_queries)
     if not names:
-        names = [m for m in results.get("time_gaps") or {} if m != "curated"]
+        names = [m for m in results.time_gaps if m != "curated"]
     product = PRODUCT if PRODUCT in names else (names[0] if names else None)
     methods = ([product] if product else []) + [m for m in names if m != product]
-    ks = sorted({int(k) for k in results.get("ks") or []})
-    k = int(results.get("k") or (max(ks) if ks else 10))
-    ks = ks or [k]
+    ks = sorted(set(results.ks)) or [results.k]
     colours = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(methods)}
-    return _Page(results, k, ks, methods, product, colours)
+    return _Page(results, results.k, ks, methods, product, colours)
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+def _fmt(value: float | None, digits: int = 3) -> str:
+    value = number(value)
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return None if math.isnan(value) else float(value)
+def _pct(value: float | None, digits: int = 1) -> str:
+    value = number(value)
+    return "–" if value is None else f"{value:.{digits}%}"
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{number:.{digits}f}"
-
-
-def _pct(value: Any, digits: int = 1) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{number:.{digits}%}"
-
-
-def _days(value: Any) -> str:
-    number = _number(value)
-    if number is None:
+def _days(value: float | None) -> str:
+    value = number(value)
+    if value is None:
         return "date unknown"
-    return "0.0 d" if abs(number) < 0.05 else f"{number:+.1f} d".replace("-", "−")
+    return "0.0 d" if abs(value) < 0.05 else f"{value:+.1f} d".replace("-", "−")
 
 
-def _count(value: Any) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{int(number):,}"
+def _count(value: int) -> str:
+    return f"{value:,}"
 
 
 def _label(metric: str) -> str:
@@ -231,46 +136,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# -- small SVG helpers -----------------------------------------------------------------------
-
-
-def _svg(width: int, height: int, label: str, body: Iterable[str]) -> str:
-    return (f'<svg width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(label)}">'
-            + "".join(body) + "</svg>")
-
-
-def _text(x: float, y: float, text: str, anchor: str = "start", css: str = "",
-          extra: str = "") -> str:
-    cls = f' class="{css}"' if css else ""
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{cls}{extra}>'
-            f"{_e(text)}</text>")
-
-
-def _hline(x1: float, x2: float, y: float, colour: str = "#e3e7ea", dash: str = "") -> str:
-    style = f' stroke-dasharray="{dash}"' if dash else ""
-    return (f'<line x1="{x1:.1f}" y1="{y:.1f}" x2="{x2:.1f}" y2="{y:.1f}" '
-            f'stroke="{colour}"{style}/>')
-
-
-def _vline(x: float, y1: float, y2: float, colour: str = "#e3e7ea", dash: str = "") -> str:
-    style = f' stroke-dasharray="{dash}"' if dash else ""
-    return (f'<line x1="{x:.1f}" y1="{y1:.1f}" x2="{x:.1f}" y2="{y2:.1f}" '
-            f'stroke="{colour}"{style}/>')
-
-
-def _rect(x: float, y: float, width: float, height: float, colour: str, tip: str) -> str:
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0.0):.1f}" '
-            f'height="{max(height, 0.0):.1f}" fill="{colour}"><title>{_e(tip)}</title></rect>')
-
-
 # -- 1. header -------------------------------------------------------------------------------
 
 
 def _header(page: _Page) -> str:
     r = page.results
-    corpus = ", ".join(f"<code>{_e(p)}</code>" for p in r.get("corpus") or []) or "–"
-    model = f"<code>{_e(r['model'])}</code>" if r.get("model") else "–"
+    corpus = ", ".join(f"<code>{_e(p)}</code>" for p in r.corpus) or "–"
+    model = f"<code>{_e(r.model)}</code>" if r.model else "–"
     return "\n".join([
         "<header>", "<h1>Related-article evaluation</h1>",
         '<p class="lede">How well each method finds the articles that editors listed as '
@@ -282,13 +154,12 @@ def _header(page: _Page) -> str:
 
 def _stats(page: _Page) -> str:
     r = page.results
-    queries, reachable = _number(r.get("queries")), _number(r.get("reachable_queries"))
-    share = f"{reachable / queries:.0%} of queries" if queries and reachable is not None else ""
-    cells = [("Queries", _count(queries), "articles with a curated list"),
-             ("Reachable queries", _count(reachable), share),
-             ("Candidate pool", _count(r.get("pool")), "articles"),
-             ("Ceiling", _pct(r.get("ceiling")),
-              f"{_count(r.get('reachable_gold_items'))} of {_count(r.get('gold_items'))} "
+    share = f"{r.reachable_queries / r.queries:.0%} of queries" if r.queries else ""
+    cells = [("Queries", _count(r.queries), "articles with a curated list"),
+             ("Reachable queries", _count(r.reachable_queries), share),
+             ("Candidate pool", _count(r.pool), "articles"),
+             ("Ceiling", _pct(r.ceiling),
+              f"{_count(r.reachable_gold_items)} of {_count(r.gold_items)} "
               "curated items findable")]
     body = "".join(f"<div><dt>{title}</dt><dd>{value}<span>{_e(note)}</span></dd></div>"
                    for title, value, note in cells)
@@ -296,7 +167,7 @@ def _stats(page: _Page) -> str:
 
 
 def _ceiling_note(page: _Page) -> str:
-    ceiling = _pct(page.results.get("ceiling"))
+    ceiling = _pct(page.results.ceiling)
     return (f'<p class="note small"><strong>Ceiling {ceiling}</strong>: the share of curated '
             "related items that are candidates at all. The rest are known only from the "
             "query's own related list (or are the query itself), so no method can ever suggest "
@@ -304,13 +175,13 @@ def _ceiling_note(page: _Page) -> str:
 
 
 def _at_a_glance(page: _Page) -> str:
-    rows = page.results.get("methods") or {}
+    rows = _summary_rows(page.results)
     metric = f"ndcg@{page.k}"
-    if page.product is None or _number(rows.get(page.product, {}).get(metric)) is None:
+    if page.product is None or number(rows.get(page.product, {}).get(metric)) is None:
         return ""
     text = (f"On the reachable queries, <strong>{_e(page.product)}</strong> reaches "
             f"{_label(metric)} <strong>{_fmt(rows[page.product][metric])}</strong>")
-    others = [(m, _number(rows.get(m, {}).get(metric))) for m in page.methods[1:]]
+    others = [(m, number(rows.get(m, {}).get(metric))) for m in page.methods[1:]]
     scored = [(value, m) for m, value in others if value is not None]
     if scored:
         value, best = max(scored, key=lambda item: item[0])
@@ -331,65 +202,56 @@ def _nav() -> str:
 
 def _summary(page: _Page) -> str:
     r = page.results
-    body = [f"<h3>{_count(r.get('reachable_queries'))} reachable queries</h3>",
+    body = [f"<h3>{_count(r.reachable_queries)} reachable queries</h3>",
             "<p>Against the curated items each query could find: this measures the ranking "
             "itself. Best value per column in bold (coverage has no best: more is neither "
             "better nor worse).</p>",
-            _metric_table(page, r.get("methods") or {}),
-            f"<h3>All {_count(r.get('queries'))} queries</h3>",
+            _metric_table(page, _summary_rows(r)),
+            f"<h3>All {_count(r.queries)} queries</h3>",
             "<p>Against every curated item, findable or not, so the ceiling caps recall.</p>",
-            _metric_table(page, r.get("all_queries") or {})]
+            _metric_table(page, r.all_queries)]
     return _section("summary", "Summary", body)
 
 
-def _columns(page: _Page, rows: dict[str, dict[str, Any]]) -> list[str]:
-    available = {key for row in rows.values() for key in row}
-    wanted = dict.fromkeys(c.format(k=page.k) for c in SUMMARY_COLUMNS)
-    return [c for c in wanted if c in available]
+def _summary_rows(results: EvaluationResults) -> dict[str, Row]:
+    return {m: summary.row() for m, summary in results.methods.items()}
 
 
-def _best(rows: dict[str, dict[str, Any]], column: str) -> float | None:
-    values = [v for v in (_number(row.get(column)) for row in rows.values()) if v is not None]
-    if len(values) < 2 or column in NO_BEST:
-        return None
-    return min(values) if column in LOWER_IS_BETTER else max(values)
-
-
-def _value_cell(column: str, value: Any, best: float | None) -> str:
+def _value_cell(column: str, value: float | None, bold: bool) -> str:
     if column == "coverage":
         text = _pct(value)
     elif column == "median_gap_days":
         text = _fmt(value, 1)
     else:
         text = _fmt(value)
-    number = _number(value)
-    bold = best is not None and number is not None and abs(number - best) < 1e-12
     return f"<td><strong>{text}</strong></td>" if bold else f"<td>{text}</td>"
 
 
-def _metric_table(page: _Page, rows: dict[str, dict[str, Any]]) -> str:
+def _metric_table(page: _Page, rows: Mapping[str, Row]) -> str:
     methods = [m for m in page.methods if m in rows]
     if not methods:
         return '<p class="muted">No metrics in these results.</p>'
-    columns = _columns(page, rows)
-    best = {c: _best(rows, c) for c in columns}
+    columns = table_columns(page.k, rows)
+    best = best_values(rows, columns)
     head = "<tr><th>method</th>" + "".join(f"<th>{_e(_label(c))}</th>" for c in columns)
     lines = [f'<div class="scroll"><table class="metrics">\n<thead>{head}</tr></thead><tbody>']
     for method in methods:
         css = ' class="product"' if method == page.product else ""
-        cells = "".join(_value_cell(c, rows[method].get(c), best[c]) for c in columns)
+        row = rows[method]
+        cells = "".join(_value_cell(c, row.get(c), is_best(row.get(c), c, best))
+                        for c in columns)
         lines.append(f"<tr{css}><td>{_method(page, method)}</td>{cells}</tr>")
     return "\n".join([*lines, "</tbody></table></div>"])
 
 
 def _significance(page: _Page) -> str:
-    rows = page.results.get("significance") or {}
+    rows = page.results.significance
     if not rows:
         return _section("significance", "Is the difference real?", [
             '<p class="muted">No paired comparison in these results: it needs the product '
             f"method ({_e(PRODUCT)}) and at least one other.</p>"])
     first = next(iter(rows.values()))
-    metric, against = first.get("metric", f"ndcg@{page.k}"), first.get("against", page.product)
+    metric, against = first.metric, first.against
     body = [f"<p>Each method's {_e(_label(metric))} minus {_e(against)}'s, paired query by "
             "query over the reachable queries. The interval is a bootstrap 95% interval; p is "
             "from a randomisation test (the chance of a difference this large if the two "
@@ -397,48 +259,33 @@ def _significance(page: _Page) -> str:
     return _section("significance", "Is the difference real?", body)
 
 
-def _significance_table(page: _Page, rows: dict[str, dict[str, Any]]) -> str:
-    scale = max([abs(v) for row in rows.values() for v in _interval(row)] + [0.05])
+def _significance_table(page: _Page, rows: Mapping[str, Significance]) -> str:
+    scale = max([abs(v) for row in rows.values() for v in (row.low, row.high)] + [0.05])
     lines = ['<div class="scroll"><table class="significance"><thead><tr><th>method</th>'
              "<th>difference</th><th>95% interval</th>"
              '<th style="text-align:center">interval vs 0 (dashed)</th><th>p</th>'
              '<th style="text-align:left">verdict</th></tr></thead><tbody>']
     for method, row in rows.items():
-        low, high = _interval(row)
         lines.append(f"<tr><td>{_method(page, method)}</td>"
-                     f"<td>{_signed(row.get('mean_difference'))}</td>"
-                     f"<td>[{_signed(low)}, {_signed(high)}]</td>"
+                     f"<td>{_signed(row.mean_difference)}</td>"
+                     f"<td>[{_signed(row.low)}, {_signed(row.high)}]</td>"
                      f'<td class="plot">{_interval_plot(page, method, row, scale)}</td>'
-                     f"<td>{_p_value(row.get('p_value'))}</td>"
+                     f"<td>{_p_value(row.p_value)}</td>"
                      f'<td class="text">{_verdict(method, row)}</td></tr>')
     return "\n".join([*lines, "</tbody></table></div>"])
 
 
-def _interval(row: dict[str, Any]) -> tuple[float, float]:
-    ci = row.get("ci95") or [None, None]
-    mean = _number(row.get("mean_difference")) or 0.0
-    low, high = (_number(v) for v in [*ci, None, None][:2])
-    return (mean if low is None else low, mean if high is None else high)
+def _signed(value: float) -> str:
+    return f"{value:+.3f}".replace("-", "−")
 
 
-def _signed(value: Any) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{number:+.3f}".replace("-", "−")
+def _p_value(value: float) -> str:
+    return "&lt; 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _p_value(value: Any) -> str:
-    number = _number(value)
-    if number is None:
-        return "–"
-    return "&lt; 0.001" if number < 0.001 else f"{number:.3f}"
-
-
-def _verdict(method: str, row: dict[str, Any]) -> str:
-    against = _e(row.get("against", PRODUCT))
-    mean = _number(row.get("mean_difference")) or 0.0
-    low, high = _interval(row)
-    significant = row.get("significant", low > 0 or high < 0)
-    if not significant:
+def _verdict(method: str, row: Significance) -> str:
+    against, mean = _e(row.against), row.mean_difference
+    if not row.significant:
         return (f"No clear difference: the interval includes zero, so {_e(method)} and "
                 f"{against} may be equally good.")
     if mean < 0:
@@ -448,27 +295,26 @@ def _verdict(method: str, row: dict[str, Any]) -> str:
             "on average, more than chance explains.")
 
 
-def _interval_plot(page: _Page, method: str, row: dict[str, Any], scale: float) -> str:
+def _interval_plot(page: _Page, method: str, row: Significance, scale: float) -> str:
     width, height, pad = 180, 18, 6
-    low, high = _interval(row)
-    mean = _number(row.get("mean_difference")) or 0.0
+    low, high, mean = row.low, row.high, row.mean_difference
 
     def x(value: float) -> float:
         return pad + (width - 2 * pad) * (value + scale) / (2 * scale)
 
     colour = page.colours.get(method, CURATED_COLOUR)
-    body = [_vline(x(0), 1, height - 1, "#9aa5ae", "2 2"),
+    body = [svg.vline(x(0), 1, height - 1, colour="#9aa5ae", dash="2 2"),
             f'<line x1="{x(low):.1f}" y1="9" x2="{x(high):.1f}" y2="9" stroke="{colour}" '
             'stroke-width="2"/>',
             f'<circle cx="{x(mean):.1f}" cy="9" r="3.5" fill="{colour}"/>']
-    return _svg(width, height, f"{method}: interval {low:+.3f} to {high:+.3f}", body)
+    return svg.svg(width, height, f"{method}: interval {low:+.3f} to {high:+.3f}", body)
 
 
 # -- 3. recall and nDCG by cut-off -----------------------------------------------------------
 
 
 def _cutoff_charts(page: _Page) -> str:
-    rows = page.results.get("methods") or {}
+    rows = _summary_rows(page.results)
     if not rows:
         return _section("cutoffs", "Recall and nDCG by cut-off",
                         ['<p class="muted">No metrics in these results.</p>'])
@@ -481,7 +327,7 @@ def _cutoff_charts(page: _Page) -> str:
     return _section("cutoffs", "Recall and nDCG by cut-off", body)
 
 
-def _line_chart(page: _Page, rows: dict[str, dict[str, Any]], prefix: str, title: str) -> str:
+def _line_chart(page: _Page, rows: Mapping[str, Row], prefix: str, title: str) -> str:
     width, height, left, right, top, bottom = 500, 290, 46, 18, 28, 42
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -491,22 +337,24 @@ def _line_chart(page: _Page, rows: dict[str, dict[str, Any]], prefix: str, title
     def y(value: float) -> float:
         return top + plot_h * (1 - value)
 
-    body = [_text(left - 40, 14, title, extra=' font-weight="600" style="font-size:13px"')]
+    body = [svg.text(left - 40, 14, title, extra=' font-weight="600" style="font-size:13px"')]
     for tick in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
-        body += [_hline(left, width - right, y(tick)),
-                 _text(left - 6, y(tick) + 4, f"{tick:.1f}", "end", "axis")]
+        body += [svg.hline(left, width - right, y(tick)),
+                 svg.text(left - 6, y(tick) + 4, f"{tick:.1f}", anchor="end", css="axis")]
     for i, k in enumerate(page.ks):
-        body.append(_text(x(i), height - bottom + 16, f"k = {k}", "middle", "axis"))
-    body.append(_text(left + plot_w / 2, height - 6, "cut-off k (suggestions shown)", "middle",
-                      "axis"))
+        body.append(svg.text(x(i), height - bottom + 16, f"k = {k}", anchor="middle",
+                             css="axis"))
+    body.append(svg.text(left + plot_w / 2, height - 6, "cut-off k (suggestions shown)",
+                         anchor="middle", css="axis"))
     for method in reversed(page.methods):
-        body.append(_series(page, method, rows.get(method, {}), prefix, x, y))
-    return _svg(width, height, f"{title} by cut-off, one line per method", body)
+        body.append(_series(page, method, rows.get(method, {}), prefix=prefix, x=x, y=y))
+    return svg.svg(width, height, f"{title} by cut-off, one line per method", body)
 
 
-def _series(page: _Page, method: str, row: dict[str, Any], prefix: str, x: Any, y: Any) -> str:
+def _series(page: _Page, method: str, row: Row, *, prefix: str, x: Callable[[int], float],
+            y: Callable[[float], float]) -> str:
     colour = page.colours[method]
-    points = [(i, k, _number(row.get(f"{prefix}@{k}"))) for i, k in enumerate(page.ks)]
+    points = [(i, k, number(row.get(f"{prefix}@{k}"))) for i, k in enumerate(page.ks)]
     points = [(i, k, v) for i, k, v in points if v is not None]
     path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, _, v in points)
     width = 3 if method == page.product else 2
@@ -523,13 +371,12 @@ def _series(page: _Page, method: str, row: dict[str, Any], prefix: str, x: Any, 
 
 
 def _topics(page: _Page) -> str:
-    topics = page.results.get("per_topic") or {}
+    topics = page.results.per_topic
     metric = f"ndcg@{page.k}"
     if not topics:
         return _section("topics", f"{_label(metric)} by topic",
                         ['<p class="muted">No per-topic breakdown in these results.</p>'])
-    ordered = sorted(topics.items(), key=lambda item: (-(_number(item[1].get("queries")) or 0),
-                                                       str(item[0])))
+    ordered = sorted(topics.items(), key=lambda item: (-item[1].queries, item[0]))
     cards = "".join(_topic_card(page, topic, row, metric) for topic, row in ordered)
     body = [f"<p>Reachable queries grouped by their article's first specific topic, largest "
             f"group first; bars show mean {_label(metric)} (0 to 1). Small groups are noisy.</p>",
@@ -537,10 +384,10 @@ def _topics(page: _Page) -> str:
     return _section("topics", f"{_label(metric)} by topic", body)
 
 
-def _topic_card(page: _Page, topic: str, row: dict[str, Any], metric: str) -> str:
-    count = _count(row.get("queries"))
-    noun = "query" if count == "1" else "queries"
-    bars = [(m, _number((row.get(m) or {}).get(metric))) for m in page.methods]
+def _topic_card(page: _Page, topic: str, row: TopicScores, metric: str) -> str:
+    count = _count(row.queries)
+    noun = "query" if row.queries == 1 else "queries"
+    bars = [(m, number(row.methods.get(m, {}).get(metric))) for m in page.methods]
     chart = _bar_rows(page, [(m, v) for m, v in bars if v is not None], metric)
     return (f'<div class="card"><h3>{_e(topic)} <span>· {count} {noun}</span></h3>'
             f"{chart}</div>")
@@ -550,21 +397,22 @@ def _bar_rows(page: _Page, bars: Sequence[tuple[str, float]], metric: str) -> st
     width, label_w, value_w, row_h, top = 330, 84, 40, 17, 4
     plot_w = width - label_w - value_w
     height = top + row_h * len(bars) + 4
-    body = [_vline(label_w + plot_w * t, 0, height, "#e3e7ea") for t in (0.0, 0.5, 1.0)]
+    body = [svg.vline(label_w + plot_w * t, 0, height) for t in (0.0, 0.5, 1.0)]
     for i, (method, value) in enumerate(bars):
         y = top + i * row_h
-        body += [_text(label_w - 6, y + 12, _clip(method, 12), "end", "axis"),
-                 _rect(label_w, y + 2, plot_w * max(0.0, min(value, 1.0)), row_h - 5,
-                       page.colours[method], f"{method}: {_label(metric)} = {value:.3f}"),
-                 _text(label_w + plot_w * max(0.0, min(value, 1.0)) + 4, y + 12, f"{value:.2f}")]
-    return _svg(width, height, f"{_label(metric)} per method", body)
+        length = plot_w * max(0.0, min(value, 1.0))
+        body += [svg.text(label_w - 6, y + 12, _clip(method, 12), anchor="end", css="axis"),
+                 svg.rect(label_w, y + 2, length, row_h - 5, colour=page.colours[method],
+                          tip=f"{method}: {_label(metric)} = {value:.3f}"),
+                 svg.text(label_w + length + 4, y + 12, f"{value:.2f}")]
+    return svg.svg(width, height, f"{_label(metric)} per method", body)
 
 
 # -- 5. time gaps ----------------------------------------------------------------------------
 
 
 def _time_gaps(page: _Page) -> str:
-    gaps = page.results.get("time_gaps") or {}
+    gaps = page.results.time_gaps
     series = [("curated", CURATED_COLOUR)] if "curated" in gaps else []
     series += [(m, page.colours[m]) for m in page.methods if m in gaps]
     if not series:
@@ -573,7 +421,8 @@ def _time_gaps(page: _Page) -> str:
     shares = {name: _bin_shares(_gap_values(gaps[name])) for name, _ in series}
     peak = max([s for values in shares.values() for s in values] + [0.1])
     top = math.ceil(peak * 10) / 10
-    panels = "".join(_gap_panel(name, colour, _gap_values(gaps[name]), shares[name], top)
+    panels = "".join(_gap_panel(name, colour, values=_gap_values(gaps[name]),
+                                shares=shares[name], top=top)
                      for name, colour in series)
     body = [f"<p>Absolute gap in days between a query's publication and that of each curated "
             f"related item (<em>curated</em>) or each of a method's top-{page.k} suggestions. "
@@ -582,9 +431,8 @@ def _time_gaps(page: _Page) -> str:
     return _section("gaps", "How far apart in time", body)
 
 
-def _gap_values(values: Any) -> list[float]:
-    numbers = (_number(v) for v in values or [])
-    return [abs(v) for v in numbers if v is not None]
+def _gap_values(values: Sequence[float]) -> list[float]:
+    return [abs(v) for v in (number(v) for v in values) if v is not None]
 
 
 def _bin_shares(values: Sequence[float]) -> list[float]:
@@ -596,7 +444,7 @@ def _bin_label(low: float, high: float) -> str:
     return f"{low:g}+" if math.isinf(high) else f"{low:g}–{high:g}"
 
 
-def _gap_panel(name: str, colour: str, values: Sequence[float], shares: Sequence[float],
+def _gap_panel(name: str, colour: str, *, values: Sequence[float], shares: Sequence[float],
                top: float) -> str:
     title = "curated lists" if name == "curated" else name
     if not values:
@@ -617,19 +465,19 @@ def _histogram(name: str, colour: str, shares: Sequence[float], top: float) -> s
     body = []
     for tick in (0.0, top / 2, top):
         y = head + plot_h * (1 - tick / top)
-        body += [_hline(left, width - right, y), _text(left - 4, y + 4, f"{tick:.0%}", "end",
-                                                       "axis")]
+        body += [svg.hline(left, width - right, y),
+                 svg.text(left - 4, y + 4, f"{tick:.0%}", anchor="end", css="axis")]
     for i, ((low, high), share) in enumerate(zip(GAP_BINS, shares, strict=True)):
         bar_h = plot_h * share / top
         label = _bin_label(low, high)
-        body += [_rect(left + i * step + 2, head + plot_h - bar_h, step - 4, bar_h, colour,
-                       f"{name}: {share:.1%} of items {label} days apart"),
-                 _text(left + (i + 0.5) * step, height - bottom + 13, label, "middle", "axis",
-                       ' style="font-size:10px"')]
+        body += [svg.rect(left + i * step + 2, head + plot_h - bar_h, step - 4, bar_h,
+                          colour=colour, tip=f"{name}: {share:.1%} of items {label} days apart"),
+                 svg.text(left + (i + 0.5) * step, height - bottom + 13, label, anchor="middle",
+                          css="axis", extra=' style="font-size:10px"')]
     week = left + step * next(i for i, (low, _) in enumerate(GAP_BINS) if low >= WEEK)
-    body += [_vline(week, head - 4, head + plot_h, "#5f6b76", "3 3"),
-             _text(left + plot_w / 2, height - 4, "days apart", "middle", "axis")]
-    return _svg(width, height, f"{name}: distribution of time gaps", body)
+    body += [svg.vline(week, head - 4, head + plot_h, colour="#5f6b76", dash="3 3"),
+             svg.text(left + plot_w / 2, height - 4, "days apart", anchor="middle", css="axis")]
+    return svg.svg(width, height, f"{name}: distribution of time gaps", body)
 
 
 # -- 6. worst queries ------------------------------------------------------------------------
@@ -649,59 +497,58 @@ def _worst(page: _Page) -> str:
             "greyed if no method could find it. Right: the top "
             f"suggestions of {_e(method)}, <strong>✓</strong> where the curated list has them. "
             "Gaps are days from the query's publication (− before, + after).</p>"]
-    body += [_worst_card(page, rank, detail) for rank, detail in enumerate(queries, 1)]
+    body += [_worst_card(page, rank, detail, method) for rank, detail in enumerate(queries, 1)]
     return _section("worst", title, body)
 
 
-def _worst_queries(page: _Page) -> list[dict[str, Any]]:
+def _worst_queries(page: _Page) -> list[QueryDetail]:
     metric = f"ndcg@{page.k}"
     scored = []
-    for index, detail in enumerate(page.results.get("per_query") or []):
-        entry = (detail.get("methods") or {}).get(page.product) or {}
-        value = _number((entry.get("reachable") or {}).get(metric))
+    for index, detail in enumerate(page.results.per_query):
+        run = detail.methods.get(page.product) if page.product else None
+        value = number((run.reachable_gold or {}).get(metric)) if run else None
         if value is not None:
             scored.append((value, index, detail))
     scored.sort(key=lambda item: (item[0], item[1]))
     return [detail for _, _, detail in scored[:WORST]]
 
 
-def _query_title(detail: dict[str, Any]) -> str:
-    title = _e(detail.get("title") or detail.get("path") or "(untitled)")
-    url = str(detail.get("id") or "")
+def _query_title(detail: QueryDetail) -> str:
+    title = _e(detail.title or detail.path or "(untitled)")
+    url = detail.id
     if url.startswith(("https://", "http://")):
         return f'<a href="{_e(url)}">{title}</a>'
     return title
 
 
-def _worst_card(page: _Page, rank: int, detail: dict[str, Any]) -> str:
-    entry = detail["methods"][page.product]
-    scores = entry.get("reachable") or {}
-    gold = detail.get("gold") or []
-    reachable = sum(1 for g in gold if g.get("reachable"))
-    date = str(detail.get("published") or "")[:10] or "date unknown"
-    meta = (f"{_e(date)} · {_e(detail.get('topic') or '(no topic)')} · "
+def _worst_card(page: _Page, rank: int, detail: QueryDetail, product: str) -> str:
+    run = detail.methods[product]
+    scores: Scores = run.reachable_gold or {}
+    gold = detail.gold
+    reachable = sum(1 for g in gold if g.reachable)
+    date = (detail.published or "")[:10] or "date unknown"
+    meta = (f"{_e(date)} · {_e(detail.topic or '(no topic)')} · "
             f"{_label(f'ndcg@{page.k}')} <span class=\"score\">{_fmt(scores.get(f'ndcg@{page.k}'))}"
             f"</span> · {_label(f'recall@{page.k}')} {_fmt(scores.get(f'recall@{page.k}'))} · "
             f"{reachable} of {len(gold)} curated items findable")
-    path = f'<div class="path small"><code>{_e(detail["path"])}</code></div>' if detail.get(
-        "path") else ""
-    ranked = entry.get("ranked") or []
-    found = {item.get("id"): i for i, item in enumerate(ranked, 1) if item.get("relevant")}
+    path = f'<div class="path small"><code>{_e(detail.path)}</code></div>' if detail.path else ""
+    ranked = run.ranked
+    found = {item.id: i for i, item in enumerate(ranked, 1) if item.relevant}
     return (f'<article class="query"><h3>{rank}. {_query_title(detail)}</h3>'
             f'<div class="meta">{meta}</div>{path}<div class="cols">'
             f"<div><h4>Curated list ({len(gold)})</h4>{_curated_list(gold, found)}</div>"
-            f"<div><h4>{_e(page.product)} top {len(ranked)}</h4>{_suggestions(ranked)}</div>"
+            f"<div><h4>{_e(product)} top {len(ranked)}</h4>{_suggestions(ranked)}</div>"
             "</div></article>")
 
 
-def _curated_item(item: dict[str, Any], found: dict[Any, int]) -> str:
-    title = _e(item.get("title") or item.get("id") or "(untitled)")
-    gap = _days(item.get("gap_days"))
-    if not item.get("reachable"):
+def _curated_item(item: GoldItem, found: Mapping[str, int]) -> str:
+    title = _e(item.title or item.id or "(untitled)")
+    gap = _days(item.gap_days)
+    if not item.reachable:
         return (f'<li class="unreachable"><span class="mark">–</span><span>{title}'
                 "<small>unreachable: known only from this list, no method can find it"
                 "</small></span></li>")
-    rank = found.get(item.get("id"))
+    rank = found.get(item.id)
     if rank is None:
         return (f'<li class="miss"><span class="mark">✗</span><span>{title}'
                 f"<small>missed · {gap}</small></span></li>")
@@ -709,14 +556,14 @@ def _curated_item(item: dict[str, Any], found: dict[Any, int]) -> str:
             f"<small>suggested at #{rank} · {gap}</small></span></li>")
 
 
-def _curated_list(gold: Sequence[dict[str, Any]], found: dict[Any, int]) -> str:
+def _curated_list(gold: Sequence[GoldItem], found: Mapping[str, int]) -> str:
     if not gold:
         return '<p class="muted small">Empty.</p>'
-    def order(item: dict[str, Any]) -> tuple[int, int]:
-        rank = found.get(item.get("id"))
+    def order(item: GoldItem) -> tuple[int, int]:
+        rank = found.get(item.id)
         if rank is not None:
             return (0, rank)
-        return (1, 0) if item.get("reachable") else (2, 0)
+        return (1, 0) if item.reachable else (2, 0)
 
     items = [_curated_item(item, found) for item in sorted(gold, key=order)]
     shown = '<ul class="items">' + "".join(items[:CURATED_SHOWN]) + "</ul>"
@@ -727,17 +574,17 @@ def _curated_list(gold: Sequence[dict[str, Any]], found: dict[Any, int]) -> str:
             + "".join(items[CURATED_SHOWN:]) + "</ul></details>")
 
 
-def _suggestions(ranked: Sequence[dict[str, Any]]) -> str:
+def _suggestions(ranked: Sequence[RankedItem]) -> str:
     if not ranked:
         return '<p class="muted small">No suggestions.</p>'
     items = []
     for i, item in enumerate(ranked, 1):
-        title = _e(item.get("title") or item.get("id") or "(untitled)")
-        provider = _e(item.get("provider") or "unknown provider")
-        mark, css = (f"✓ {i}", "hit") if item.get("relevant") else (f"{i}.", "other")
+        title = _e(item.title or item.id or "(untitled)")
+        provider = _e(item.provider or "unknown provider")
+        mark, css = (f"✓ {i}", "hit") if item.relevant else (f"{i}.", "other")
         items.append(f'<li class="{css}"><span class="mark">{mark}</span><span>{title}<small>'
-                     f"{provider} · {_days(item.get('gap_days'))} · score "
-                     f"{_fmt(item.get('score'), 2)}</small></span></li>")
+                     f"{provider} · {_days(item.gap_days)} · score "
+                     f"{_fmt(item.score, 2)}</small></span></li>")
     return '<ol class="items">' + "".join(items) + "</ol>"
 
 
