@@ -1,16 +1,15 @@
 """Build and extend indexes: feed files -> candidate pool -> vectors + BM25 -> index directory.
 
-Embeddings are cached by content: a row's hash is SHA-1 of (model fingerprint, text), and a
-row whose hash the current index already holds keeps its vector. Rebuilding an unchanged
-archive, or adding a few files, encodes only what is new.
+Embeddings are cached by content (``vectors``): a row whose hash the current index already
+holds keeps its vector. Rebuilding an unchanged archive, or adding a few files, encodes only
+what is new.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,12 @@ from recommender.embedding import (
     Encoder,
     OnnxEncoder,
     SentenceTransformerEncoder,
-    cached_export,
-    export_onnx,
-    is_complete_export,
     load_encoder,
 )
 from recommender.errors import ArticleError, RecommenderError
 from recommender.index import FAISS_FILE, HNSW_INFO, choose_kind, kind_info, write_faiss
 from recommender.lexical import build_bm25
+from recommender.onnx_export import cached_export, export_onnx, is_complete_export
 from recommender.pool import Pool, build_pool
 from recommender.store import (
     DEFAULT_INDEX,
@@ -43,9 +40,10 @@ from recommender.store import (
     write_records,
 )
 
+# re-exported for evaluate.py until it imports recommender.vectors
+from recommender.vectors import Progress, cached_vectors, content_hash, embed  # noqa: F401
+
 PathLike = str | os.PathLike[str]
-Progress = Callable[[int, int], None]
-"""Called with (texts encoded so far, texts to encode)."""
 
 
 @dataclass
@@ -60,21 +58,19 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
 
-def content_hash(fingerprint: str, text: str) -> str:
-    return hashlib.sha1(f"{fingerprint}\n{text}".encode()).hexdigest()
+@dataclass
+class PoolWrite:
+    """What ``write_pool`` wrote: the new generation's manifest, how many texts it encoded,
+    and notes for the user (an ONNX export that failed, ...)."""
 
+    manifest: dict[str, Any]
+    encoded: int
+    notes: list[str] = field(default_factory=list)
 
-def cached_vectors(index: Index | None, fingerprint: str,
-                   hashes: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """Vectors an index already holds, by content hash (none if built with another model).
-
-    ``hashes`` are the index's row hashes, when the caller has read them already.
-    """
-    if index is None or index.manifest["model"]["fingerprint"] != fingerprint:
-        return {}
-    if hashes is None:
-        hashes = [record["hash"] for record in index.records]
-    return {digest: index.vectors.vectors[row] for row, digest in enumerate(hashes)}
+    def __iter__(self) -> Iterator[Any]:
+        # Unpacks as the tuple write_pool used to return, for evaluate.py until it reads the
+        # fields by name.
+        return iter((self.manifest, self.encoded, self.notes))
 
 
 def _vector_info(index: Index) -> dict[str, Any]:
@@ -93,31 +89,6 @@ def _extendable(previous: Index | None, previous_hashes: Sequence[str], hashes: 
         return None
     prefix = len(previous_hashes)
     return faiss_file if list(hashes[:prefix]) == list(previous_hashes) else None
-
-
-def embed(texts: Sequence[str], encoder: Encoder, cache: dict[str, np.ndarray],
-          batch_size: int = 64, progress: Progress | None = None,
-          ) -> tuple[np.ndarray, list[str], int]:
-    """(vectors, content hashes, how many were encoded) for ``texts``, reusing ``cache``."""
-    hashes = [content_hash(encoder.identity["fingerprint"], text) for text in texts]
-    missing = [row for row, digest in enumerate(hashes) if digest not in cache]
-    done = 0
-
-    def step(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress(done, len(missing))
-
-    fresh = encoder.encode([texts[row] for row in missing], batch_size, step) if missing else None
-    dim = fresh.shape[1] if fresh is not None else len(next(iter(cache.values())))
-    vectors = np.empty((len(texts), dim), dtype=np.float32)
-    for row, digest in enumerate(hashes):
-        if digest in cache:
-            vectors[row] = cache[digest]
-    if fresh is not None:
-        vectors[missing] = fresh
-    return vectors, hashes, len(missing)
 
 
 def _previous(index: Path) -> Index | None:
@@ -146,7 +117,7 @@ def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, b
     """The encoder to build with, and the query encoder the manifest records.
 
     The ONNX export is made once per model (kept in the export cache, see
-    ``embedding.cached_export``) and carried from generation to generation.
+    ``onnx_export.cached_export``) and carried from generation to generation.
     """
     if not isinstance(reference, SentenceTransformerEncoder):
         return reference, "hashing" if reference.identity["name"] == HASHING_MODEL else "custom"
@@ -173,10 +144,10 @@ def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, b
         return reference, "sentence-transformers"
 
 
-def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[str],
+def write_pool(pool: Pool, index: Path, *, reference: Encoder, sources: Sequence[str],
                previous: Index | None = None, batch_size: int = 64, kind: str = "auto",
                backend: str = "auto", progress: Progress | None = None,
-               model_source: str | None = None) -> tuple[dict[str, Any], int, list[str]]:
+               model_source: str | None = None) -> PoolWrite:
     """Embed the pool (reusing cached vectors) and write it as a new index generation."""
     if not pool.candidates:
         raise RecommenderError("no articles to index", ", ".join(sources),
@@ -226,7 +197,7 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
             vector_index=vector_index,
             text="title + '. ' + excerpt",
         )
-    return manifest, encoded, notes
+    return PoolWrite(manifest, encoded, notes)
 
 
 def _model_source(model: str | None) -> str:
@@ -246,7 +217,7 @@ def _loaded(paths: Iterable[str | os.PathLike[str]], strict: bool) -> LoadResult
     return loaded
 
 
-def build_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
+def build_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX, *,
                 model: str | None = None, batch_size: int = 64, strict: bool = False,
                 kind: str = "auto", backend: str = "auto", progress: Progress | None = None,
                 encoder: Encoder | None = None) -> BuildResult:
@@ -260,14 +231,16 @@ def build_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
     pool = build_pool(loaded.articles)
     reference = encoder or load_encoder(model)
     source = _model_source(model) if encoder is None else encoder.identity["name"]
-    manifest, encoded, notes = write_pool(
-        pool, index, reference, [str(p) for p in paths], _previous(index), batch_size, kind,
-        backend, progress, source)
-    return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
-                       loaded.errors, pool.duplicates, notes)
+    written = write_pool(
+        pool, index, reference=reference, sources=[str(p) for p in paths],
+        previous=_previous(index), batch_size=batch_size, kind=kind, backend=backend,
+        progress=progress, model_source=source)
+    return BuildResult(index, written.manifest, len(loaded.articles), written.encoded,
+                       len(pool) - written.encoded, loaded.errors, pool.duplicates,
+                       written.notes)
 
 
-def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
+def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX, *,
                  batch_size: int = 64, strict: bool = False, progress: Progress | None = None,
                  encoder: Encoder | None = None) -> BuildResult:
     """Add (or update) the articles under ``paths`` in an existing index, without a rebuild.
@@ -286,8 +259,10 @@ def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
     vector_index = current.manifest["vector_index"]
     backend = "sentence-transformers" if current.manifest["query_encoder"] == \
         "sentence-transformers" else "auto"
-    manifest, encoded, notes = write_pool(
-        pool, index, reference, sources, current, batch_size,
-        vector_index.get("requested", vector_index["kind"]), backend, progress, source)
-    return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
-                       loaded.errors, pool.duplicates, notes)
+    written = write_pool(
+        pool, index, reference=reference, sources=sources, previous=current,
+        batch_size=batch_size, kind=vector_index.get("requested", vector_index["kind"]),
+        backend=backend, progress=progress, model_source=source)
+    return BuildResult(index, written.manifest, len(loaded.articles), written.encoded,
+                       len(pool) - written.encoded, loaded.errors, pool.duplicates,
+                       written.notes)

@@ -38,7 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 IndexOption = Annotated[Path, typer.Option("--index", help="Index directory.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail on the first broken file "
                                                              "instead of skipping it.")]
-DEFAULT_INDEX = Path("indexes/default")
+from recommender.defaults import DEFAULT_INDEX  # noqa: E402, I001 (store imports NumPy)
 KOption = Annotated[int, typer.Option("-k", min=1, help="Suggestions per article.")]
 WindowDays = Annotated[float | None, typer.Option(
     min=0, help="Only candidates published within N days of the article.")]
@@ -149,8 +149,8 @@ def build(
     if approximate not in ("auto", "exact", "hnsw"):
         raise typer.BadParameter("choose auto, exact or hnsw", param_hint="--vector-index")
     started = time.perf_counter()
-    result = build_index(paths, index, model, batch_size, strict, approximate, backend,
-                         _Bar("Encoding"))
+    result = build_index(paths, index, model=model, batch_size=batch_size, strict=strict,
+                         kind=approximate, backend=backend, progress=_Bar("Encoding"))
     _print_build(result, "Indexed", started)
 
 
@@ -166,7 +166,8 @@ def add(
     from recommender.build import add_to_index
 
     started = time.perf_counter()
-    result = add_to_index(paths, index, batch_size, strict, _Bar("Encoding"))
+    result = add_to_index(paths, index, batch_size=batch_size, strict=strict,
+                          progress=_Bar("Encoding"))
     _print_build(result, "Index now holds", started)
 
 

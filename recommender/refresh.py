@@ -16,11 +16,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from recommender.articles import Article, canonical_url, load_articles, parse_datetime
-from recommender.build import cached_vectors, embed
 from recommender.embedding import Encoder
 from recommender.errors import ArticleError, RecommenderError
 from recommender.store import DEFAULT_INDEX, load_index
 from recommender.suggest import Filters, Query, Ranker, Weights
+from recommender.vectors import cached_vectors, embed
 from recommender.writeback import write_related
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)

@@ -39,14 +39,9 @@ from typing import Any
 import numpy as np
 
 from recommender.articles import Article, format_datetime, parse_datetime
-from recommender.embedding import (
-    Encoder,
-    HashingEncoder,
-    OnnxEncoder,
-    load_encoder,
-    model_fingerprint,
-    resolve_model,
-)
+from recommender.defaults import DEFAULT_INDEX
+from recommender.embedding import Encoder
+from recommender.encoders import onnx_folder, query_encoder
 from recommender.errors import RecommenderError
 from recommender.index import VectorIndex
 from recommender.lexical import Bm25Scorer
@@ -54,7 +49,6 @@ from recommender.pool import Candidate
 
 FORMAT = "recommender-index"
 FORMAT_VERSION = 1
-DEFAULT_INDEX = Path("indexes/default")
 
 
 def article_record(candidate: Candidate, content_hash: str) -> dict[str, Any]:
@@ -156,38 +150,14 @@ class Index:
 
     @property
     def encoder_folder(self) -> Path | None:
-        folder = self.folder / "encoder"
-        return folder if (folder / "model.onnx").is_file() else None
+        return onnx_folder(self.folder)
 
     def query_encoder(self, model: str | None = None) -> tuple[Encoder, str | None]:
-        """The encoder for queries against this index, and a note if it is the slow one.
-
-        ``model`` (a name or folder) must be the model the index was built with. The encoder
-        is loaded once per index.
-        """
+        """The encoder for queries against this index, and a note if it is the slow one
+        (see ``encoders.query_encoder``). Loaded once per index."""
         if self._query_encoder is None or model is not None:
-            self._query_encoder = self._load_query_encoder(model)
+            self._query_encoder = query_encoder(self.manifest, self.folder, model)
         return self._query_encoder
-
-    def _load_query_encoder(self, model: str | None) -> tuple[Encoder, str | None]:
-        built = self.manifest["model"]
-        if model is not None:
-            _, folder = resolve_model(model)
-            asked = model_fingerprint(folder) if folder else HashingEncoder().identity[
-                "fingerprint"]
-            if asked != built["fingerprint"]:
-                raise RecommenderError(
-                    f"the index at {self.folder.name} was built with model '{built['name']}', "
-                    f"not '{model}'", "--model",
-                    "Drop --model to use the index's own model, or rebuild with this one")
-        if built["source"] == "hashing":
-            return HashingEncoder(built["dim"]), None
-        if self.encoder_folder is not None:
-            return OnnxEncoder(self.encoder_folder), None
-        source = built["source"]
-        return load_encoder(None if source == "default" else source), (
-            "this index has no ONNX export of its model; encoding with sentence-transformers "
-            "(about 6 s to start). Rebuild to add one")
 
 
 def _manifest_error(path: Path, problem: str) -> RecommenderError:

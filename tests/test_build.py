@@ -9,8 +9,9 @@ import pytest
 from conftest import feed_file
 
 from recommender.build import add_to_index, build_index
-from recommender.embedding import ONNX_FILES, HashingEncoder
+from recommender.embedding import HashingEncoder
 from recommender.errors import ArticleError, RecommenderError
+from recommender.onnx_export import ONNX_FILES
 from recommender.store import load_index
 
 
@@ -205,51 +206,51 @@ def _fake_export(calls: list[Path]):
 
 
 def test_export_cache_exports_each_model_once(tmp_path, monkeypatch) -> None:
-    import recommender.embedding as embedding
+    from recommender import embedding, onnx_export
 
     calls: list[Path] = []
-    monkeypatch.setattr(embedding, "export_onnx", _fake_export(calls))
+    monkeypatch.setattr(onnx_export, "export_onnx", _fake_export(calls))
     monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "cache"))
     model = embedding.SentenceTransformerEncoder(embedding.default_model_path())
-    first = embedding.cached_export(model)
-    assert embedding.cached_export(model) == first and len(calls) == 1
+    first = onnx_export.cached_export(model)
+    assert onnx_export.cached_export(model) == first and len(calls) == 1
     assert first == tmp_path / "cache" / "onnx" / model.identity["fingerprint"]
     assert sorted(p.name for p in first.parent.iterdir()) == [first.name]  # no partial left
     (first / "model.onnx").unlink()  # damaged: made again
-    assert embedding.cached_export(model) == first and len(calls) == 2
+    assert onnx_export.cached_export(model) == first and len(calls) == 2
     assert (first / "model.onnx").is_file()
 
 
 def test_failed_export_leaves_nothing_in_the_cache(tmp_path, monkeypatch) -> None:
-    import recommender.embedding as embedding
+    from recommender import embedding, onnx_export
 
     def broken(encoder, folder: Path) -> None:
         folder.mkdir(parents=True)
         (folder / "model.onnx").write_text("half")
         raise RuntimeError("exporter crashed")
 
-    monkeypatch.setattr(embedding, "export_onnx", broken)
+    monkeypatch.setattr(onnx_export, "export_onnx", broken)
     monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "cache"))
     with pytest.raises(RuntimeError):
-        embedding.cached_export(embedding.SentenceTransformerEncoder(
+        onnx_export.cached_export(embedding.SentenceTransformerEncoder(
             embedding.default_model_path()))
     assert list((tmp_path / "cache" / "onnx").iterdir()) == []
 
 
 @pytest.mark.parametrize("value", ["off", ""])
 def test_export_cache_can_be_turned_off(monkeypatch, value: str) -> None:
-    import recommender.embedding as embedding
+    from recommender import embedding, onnx_export
 
     monkeypatch.setenv("RECOMMENDER_CACHE", value)
-    assert embedding.export_cache() is None
+    assert onnx_export.export_cache() is None
     with pytest.raises(OSError, match="off"):
-        embedding.cached_export(embedding.SentenceTransformerEncoder(
+        onnx_export.cached_export(embedding.SentenceTransformerEncoder(
             embedding.default_model_path()))
 
 
 def test_export_cache_defaults_to_the_user_cache(monkeypatch, tmp_path) -> None:
-    import recommender.embedding as embedding
+    from recommender import onnx_export
 
     monkeypatch.delenv("RECOMMENDER_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert embedding.export_cache() == tmp_path / "recommender"
+    assert onnx_export.export_cache() == tmp_path / "recommender"

@@ -80,13 +80,13 @@ def test_rebuild_reuses_every_vector(default_index: Path) -> None:
 
 def test_without_onnx_export_queries_fall_back_and_say_so(tmp_path, monkeypatch) -> None:
     import recommender.build
-    import recommender.embedding
+    import recommender.onnx_export
 
     def unavailable(*args, **kwargs):
         raise RuntimeError("exporter missing")
 
     monkeypatch.setattr(recommender.build, "export_onnx", unavailable)
-    monkeypatch.setattr(recommender.embedding, "export_onnx", unavailable)
+    monkeypatch.setattr(recommender.onnx_export, "export_onnx", unavailable)
     monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "empty-cache"))
     result = build_index([DATA / "new"], tmp_path / "ix")
     assert result.manifest["query_encoder"] == "sentence-transformers"
@@ -98,7 +98,8 @@ def test_without_onnx_export_queries_fall_back_and_say_so(tmp_path, monkeypatch)
 
 def test_new_index_starts_from_the_cached_export_without_torch(default_index: Path, tmp_path,
                                                                 monkeypatch) -> None:
-    from recommender.embedding import SentenceTransformerEncoder, export_cache
+    from recommender.embedding import SentenceTransformerEncoder
+    from recommender.onnx_export import export_cache
 
     def no_torch(self):
         raise AssertionError("the sentence-transformers model was loaded")
