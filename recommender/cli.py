@@ -150,7 +150,8 @@ def build(
         raise typer.BadParameter("choose auto, exact or hnsw", param_hint="--vector-index")
     started = time.perf_counter()
     result = build_index(paths, index, model=model, batch_size=batch_size, strict=strict,
-                         kind=approximate, backend=backend, progress=_Bar("Encoding"))
+                         kind=approximate, backend=backend, progress=_Bar("Encoding"),
+                         on_wait=lambda: err(f"Waiting for another build of {index} to finish…"))
     _print_build(result, "Indexed", started)
 
 
@@ -167,7 +168,8 @@ def add(
 
     started = time.perf_counter()
     result = add_to_index(paths, index, batch_size=batch_size, strict=strict,
-                          progress=_Bar("Encoding"))
+                          progress=_Bar("Encoding"),
+                          on_wait=lambda: err(f"Waiting for another build of {index} to finish…"))
     _print_build(result, "Index now holds", started)
 
 

@@ -15,8 +15,11 @@ from typing import Any
 
 from recommender.embedding import SentenceTransformerEncoder, model_dimension
 from recommender.errors import RecommenderError
+from recommender.integrity import file_digest
 
 ONNX_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "encoder.json")
+CHECKSUMS = "checksums.json"
+"""In a cached export: size and SHA-256 of each file, checked whenever an index copies it."""
 
 
 def export_onnx(encoder: SentenceTransformerEncoder, folder: Path) -> None:
@@ -113,30 +116,63 @@ def export_cache() -> Path | None:
     return Path(base) / "recommender"
 
 
-def cached_export(encoder: SentenceTransformerEncoder) -> Path:
+def export_checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """The sizes and SHA-256 a cached export recorded when it was made ({} if none)."""
+    try:
+        recorded = json.loads((folder / CHECKSUMS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _remove_dead_partials(folder: Path) -> None:
+    """Half-made exports (up to 300 MB each) of runs that were killed: their pid is gone."""
+    for partial in folder.glob(".*.partial-*"):
+        pid = partial.name.rpartition("-")[2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def cached_export(encoder: SentenceTransformerEncoder, *, discard: bool = False) -> Path:
     """The ONNX export of ``encoder``'s model, made once per model and kept in ``export_cache()``.
 
     A new index then starts from the export without importing torch (about 7 s saved per
-    build). Raises ``OSError`` if the cache cannot be written (callers export into the index
-    instead) and whatever ``export_onnx`` raises.
+    build). ``discard`` throws away a cached export found damaged and makes it again. Raises
+    ``OSError`` if the cache cannot be written (callers export into the index instead) and
+    whatever ``export_onnx`` raises.
     """
     cache = export_cache()
     if cache is None:
         raise OSError("the export cache is off (RECOMMENDER_CACHE=off)")
     folder = cache / "onnx" / encoder.identity["fingerprint"]
-
-    if is_complete_export(folder):
+    if discard:
+        shutil.rmtree(folder, ignore_errors=True)
+    if folder.parent.is_dir():
+        _remove_dead_partials(folder.parent)
+    if _is_cached(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     try:
         export_onnx(encoder, partial)
-        if folder.is_dir() and not is_complete_export(folder):
-            shutil.rmtree(folder)  # damaged by hand: replace it
+        recorded = {name: file_digest(partial / name) for name in ONNX_FILES}
+        (partial / CHECKSUMS).write_text(json.dumps(recorded, indent=2) + "\n")
+        if folder.is_dir() and not _is_cached(folder):
+            shutil.rmtree(folder)  # damaged by hand, or made before checksums: replace it
         partial.rename(folder)  # atomic: other builds see all of the export or none of it
     except OSError:
-        if not is_complete_export(folder):
+        if not _is_cached(folder):
             raise
         # Another build finished the same export first: use that one.
     finally:
@@ -144,3 +180,5 @@ def cached_export(encoder: SentenceTransformerEncoder) -> Path:
     return folder
 
 
+def _is_cached(folder: Path) -> bool:
+    return is_complete_export(folder) and (folder / CHECKSUMS).is_file()

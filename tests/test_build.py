@@ -16,7 +16,7 @@ from recommender.store import load_index
 
 
 def test_index_directory_is_readable(built, archive: Path) -> None:
-    files = sorted(p.name for p in built.folder.iterdir())
+    files = sorted(p.name for p in built.folder.iterdir() if not p.name.startswith("."))
     assert files == ["bm25", "candidates.jsonl", "faiss.index", "manifest.json",
                      "offsets.npy", "published.npy", "vectors.npy"]
     manifest = json.loads((built.folder / "manifest.json").read_text())
@@ -56,18 +56,33 @@ def test_rebuild_of_unchanged_archive_encodes_nothing(archive, tmp_path, encoder
 DERIVED = ("vectors.npy", "faiss.index", "bm25/vocab.index.json", "bm25/data.csc.index.npy")
 
 
-def _inodes(index: Path) -> dict[str, int]:
-    return {name: (index / name).stat().st_ino for name in DERIVED}
+def _generation_files(index: Path) -> dict[str, tuple[int, bytes]]:
+    folder = Path(os.path.realpath(index))
+    return {name: ((folder / name).stat().st_ino, (folder / name).read_bytes())
+            for name in DERIVED}
 
 
-def test_unchanged_rows_link_vectors_faiss_and_bm25(archive, tmp_path, encoder) -> None:
+def test_unchanged_rows_copy_vectors_faiss_and_bm25(archive, tmp_path, encoder,
+                                                     monkeypatch) -> None:
+    import recommender.build
+
     target = tmp_path / "ix"
     build_index([archive], target, encoder=encoder)
-    before = _inodes(target)
+    before = _generation_files(target)
     (archive / "c1.md").write_text((archive / "c1.md").read_text().replace(
         "2026-01-10T10:00:00Z", "2026-01-09T10:00:00Z"))  # a date changes, no text does
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("rebuilt what could be copied")
+
+    monkeypatch.setattr(recommender.build, "write_faiss", not_again)
+    monkeypatch.setattr(recommender.build, "build_bm25", not_again)
     build_index([archive], target, encoder=encoder)
-    assert _inodes(target) == before
+    after = _generation_files(target)
+    # The same bytes in files of their own: damage to one generation cannot reach the other.
+    assert {name: data for name, (_, data) in after.items()} == \
+        {name: data for name, (_, data) in before.items()}
+    assert all(after[name][0] != before[name][0] for name in DERIVED)
     index = load_index(target)
     row = next(r for r, rec in enumerate(index.records) if rec["title"].startswith("Bakery"))
     assert index.records[row]["publishedDateTime"].startswith("2026-01-09")
@@ -76,12 +91,12 @@ def test_unchanged_rows_link_vectors_faiss_and_bm25(archive, tmp_path, encoder) 
 def test_changed_text_rebuilds_vectors_faiss_and_bm25(archive, tmp_path, encoder) -> None:
     target = tmp_path / "ix"
     build_index([archive], target, encoder=encoder)
-    before = _inodes(target)
+    before = _generation_files(target)
     (archive / "c1.md").write_text((archive / "c1.md").read_text().replace(
         "birthday cakes", "wedding cakes"))
     build_index([archive], target, encoder=encoder)
-    after = _inodes(target)
-    assert all(after[name] != before[name] for name in DERIVED)
+    after = _generation_files(target)
+    assert all(after[name][1] != before[name][1] for name in DERIVED)
     assert load_index(target).bm25.term_ids("wedding")
 
 
