@@ -159,6 +159,19 @@ def test_rows_that_disagree_are_damage_even_with_matching_checksums(indexed) -> 
         load_index(index)
 
 
+def test_unreadable_array_with_matching_checksums_is_damage(indexed) -> None:
+    """Even a file the manifest vouches for cannot escape as an EOFError ("Aborted!")."""
+    _, index, _ = indexed
+    folder = Path(os.path.realpath(index))
+    (folder / "vectors.npy").write_bytes(b"")
+    _rewrite_manifest(index, lambda m: m["checksums"].update(
+        {"vectors.npy": integrity.file_digest(folder / "vectors.npy")}))
+    failed = cli("suggest", "--title", "drones", "--index", index)
+    assert failed.exit_code == 1 and isinstance(failed.exception, SystemExit)
+    assert error_pattern(index).fullmatch(failed.stderr)["what"] == \
+        "EOFError: No data left in file"
+
+
 def test_changes_after_a_check_are_hashed_again(indexed, monkeypatch) -> None:
     _, index, _ = indexed
     monkeypatch.setattr(integrity, "STAMP_MARGIN_NS", 0)
