@@ -96,7 +96,9 @@ def test_changed_text_rebuilds_vectors_faiss_and_bm25(archive, tmp_path, encoder
         "birthday cakes", "wedding cakes"))
     build_index([archive], target, encoder=encoder)
     after = _generation_files(target)
-    assert all(after[name][1] != before[name][1] for name in DERIVED)
+    # (bm25/data.csc.index.npy may come out byte for byte the same: "wedding" weighs what
+    # "birthday" did, and bm25s numbers words in set order.)
+    assert all(after[name][1] != before[name][1] for name in DERIVED[:3])
     assert load_index(target).bm25.term_ids("wedding")
 
 
