@@ -159,7 +159,8 @@ def step_encode(archive: str, backend: str, sample: int) -> dict[str, Any]:
     import numpy as np
 
     from recommender.articles import load_article
-    from recommender.embedding import OnnxEncoder, cached_export, load_encoder
+    from recommender.embedding import OnnxEncoder, load_encoder
+    from recommender.onnx_export import cached_export
 
     files = sorted(Path(archive).rglob("*.md"))
     rows = np.random.default_rng(0).permutation(len(files))[:sample]
@@ -176,7 +177,8 @@ def step_encode(archive: str, backend: str, sample: int) -> dict[str, Any]:
 
 def step_export() -> dict[str, Any]:
     """The one-off ONNX export of the default model into the (empty) export cache."""
-    from recommender.embedding import cached_export, load_encoder
+    from recommender.embedding import load_encoder
+    from recommender.onnx_export import cached_export
 
     start = time.perf_counter()
     folder = cached_export(load_encoder("default"))  # type: ignore[arg-type]

@@ -1,16 +1,15 @@
 """Build and extend indexes: feed files -> candidate pool -> vectors + BM25 -> index directory.
 
-Embeddings are cached by content: a row's hash is SHA-1 of (model fingerprint, text), and a
-row whose hash the current index already holds keeps its vector. Rebuilding an unchanged
-archive, or adding a few files, encodes only what is new.
+Embeddings are cached by content (``vectors``): a row whose hash the current index already
+holds keeps its vector. Rebuilding an unchanged archive, or adding a few files, encodes only
+what is new.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,19 @@ from recommender.embedding import (
     Encoder,
     OnnxEncoder,
     SentenceTransformerEncoder,
-    cached_export,
-    export_onnx,
-    is_complete_export,
     load_encoder,
 )
 from recommender.errors import ArticleError, RecommenderError
 from recommender.index import FAISS_FILE, HNSW_INFO, choose_kind, kind_info, write_faiss
+from recommender.integrity import Damage, copy_verified
 from recommender.lexical import build_bm25
+from recommender.onnx_export import (
+    ONNX_FILES,
+    cached_export,
+    export_checksums,
+    export_onnx,
+    is_complete_export,
+)
 from recommender.pool import Pool, build_pool
 from recommender.store import (
     DEFAULT_INDEX,
@@ -39,13 +43,16 @@ from recommender.store import (
     load_index,
     new_generation,
     published_seconds,
+    salvage_index,
     write_manifest,
     write_records,
+    writer_lock,
 )
+from recommender.vectors import Progress, cached_vectors, embed
 
 PathLike = str | os.PathLike[str]
-Progress = Callable[[int, int], None]
-"""Called with (texts encoded so far, texts to encode)."""
+Waiting = Callable[[], None]
+"""Called once if the build must wait for another build of the same index."""
 
 
 @dataclass
@@ -60,21 +67,19 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
 
-def content_hash(fingerprint: str, text: str) -> str:
-    return hashlib.sha1(f"{fingerprint}\n{text}".encode()).hexdigest()
+@dataclass
+class PoolWrite:
+    """What ``write_pool`` wrote: the new generation's manifest, how many texts it encoded,
+    and notes for the user (an ONNX export that failed, ...)."""
 
+    manifest: dict[str, Any]
+    encoded: int
+    notes: list[str] = field(default_factory=list)
 
-def cached_vectors(index: Index | None, fingerprint: str,
-                   hashes: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """Vectors an index already holds, by content hash (none if built with another model).
-
-    ``hashes`` are the index's row hashes, when the caller has read them already.
-    """
-    if index is None or index.manifest["model"]["fingerprint"] != fingerprint:
-        return {}
-    if hashes is None:
-        hashes = [record["hash"] for record in index.records]
-    return {digest: index.vectors.vectors[row] for row, digest in enumerate(hashes)}
+    def __iter__(self) -> Iterator[Any]:
+        # Unpacks as the tuple write_pool used to return, for evaluate.py until it reads the
+        # fields by name.
+        return iter((self.manifest, self.encoded, self.notes))
 
 
 def _vector_info(index: Index) -> dict[str, Any]:
@@ -86,7 +91,7 @@ def _extendable(previous: Index | None, previous_hashes: Sequence[str], hashes: 
                 kind: str) -> Path | None:
     """The previous generation's FAISS file if the new one can extend it (same kind, and the
     previous rows, unchanged, come first), else None."""
-    if previous is None or kind != "hnsw" or not previous_hashes:
+    if previous is None or previous.salvaged or kind != "hnsw" or not previous_hashes:
         return None
     faiss_file = previous.folder / FAISS_FILE
     if _vector_info(previous) != HNSW_INFO or not faiss_file.is_file():
@@ -95,50 +100,53 @@ def _extendable(previous: Index | None, previous_hashes: Sequence[str], hashes: 
     return faiss_file if list(hashes[:prefix]) == list(previous_hashes) else None
 
 
-def embed(texts: Sequence[str], encoder: Encoder, cache: dict[str, np.ndarray],
-          batch_size: int = 64, progress: Progress | None = None,
-          ) -> tuple[np.ndarray, list[str], int]:
-    """(vectors, content hashes, how many were encoded) for ``texts``, reusing ``cache``."""
-    hashes = [content_hash(encoder.identity["fingerprint"], text) for text in texts]
-    missing = [row for row, digest in enumerate(hashes) if digest not in cache]
-    done = 0
-
-    def step(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress(done, len(missing))
-
-    fresh = encoder.encode([texts[row] for row in missing], batch_size, step) if missing else None
-    dim = fresh.shape[1] if fresh is not None else len(next(iter(cache.values())))
-    vectors = np.empty((len(texts), dim), dtype=np.float32)
-    for row, digest in enumerate(hashes):
-        if digest in cache:
-            vectors[row] = cache[digest]
-    if fresh is not None:
-        vectors[missing] = fresh
-    return vectors, hashes, len(missing)
-
-
 def _previous(index: Path) -> Index | None:
+    """The generation a build extends. A damaged one is ignored, except for the vectors of
+    rows that still match their checksums."""
     try:
         return load_index(index)
     except RecommenderError:
-        return None
+        return salvage_index(index)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link a file, or a folder's files, into the new generation (copy across devices):
-    generations share what did not change, such as the 90 MB model file."""
-    if source.is_dir():
-        target.mkdir()
-        for file in source.iterdir():
-            _link_or_copy(file, target / file.name)
-        return
+def _copy_part(source: Path, target: Path, recorded: dict[str, dict[str, Any]],
+               prefix: str = "") -> bool:
+    """Copy a generation's file (or, with ``prefix``, every file recorded under that folder)
+    into the new generation, each checked against ``recorded`` on the way. Copies, never hard
+    links: damage to one generation (or to the export cache) must not reach another.
+    False (and nothing left behind) if anything is missing or differs."""
+    names = [name for name in recorded if name.startswith(prefix)] if prefix else [""]
+    if prefix and not names:
+        return False
     try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+        for name in names:
+            relative = name[len(prefix):]
+            copy_verified(source / relative if prefix else source,
+                          target / relative if prefix else target,
+                          recorded[name] if prefix else recorded.get(source.name, {}))
+    except Damage:
+        if prefix:
+            shutil.rmtree(target, ignore_errors=True)
+        return False
+    return True
+
+
+def _export_into(reference: SentenceTransformerEncoder, target: Path) -> None:
+    """The cached export, copied into the index (checked against the cache's checksums; a
+    damaged cache entry is made again), or a fresh export if there is no writable cache."""
+    try:
+        cached = cached_export(reference)
+        if not _copy_part(cached, target, _prefixed(export_checksums(cached)), "encoder/"):
+            cached = cached_export(reference, discard=True)
+            if not _copy_part(cached, target, _prefixed(export_checksums(cached)), "encoder/"):
+                raise OSError(f"the cached export at {cached} does not match its checksums")
+    except OSError:  # no writable cache: export straight into the index
+        shutil.rmtree(target, ignore_errors=True)
+        export_onnx(reference, target)
+
+
+def _prefixed(recorded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {f"encoder/{name}": info for name, info in recorded.items() if name in ONNX_FILES}
 
 
 def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, backend: str,
@@ -146,25 +154,22 @@ def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, b
     """The encoder to build with, and the query encoder the manifest records.
 
     The ONNX export is made once per model (kept in the export cache, see
-    ``embedding.cached_export``) and carried from generation to generation.
+    ``onnx_export.cached_export``) and copied from generation to generation.
     """
     if not isinstance(reference, SentenceTransformerEncoder):
         return reference, "hashing" if reference.identity["name"] == HASHING_MODEL else "custom"
     if backend == "sentence-transformers":
         return reference, "sentence-transformers"
     target = folder / "encoder"
-    same_model = previous is not None and previous.manifest["model"]["fingerprint"] == \
-        reference.identity["fingerprint"]
+    same_model = previous is not None and not previous.salvaged and \
+        previous.manifest["model"]["fingerprint"] == reference.identity["fingerprint"]
     try:
         # An export in an older layout (weights inside model.onnx) is made again, from the cache.
-        if same_model and previous.encoder_folder and is_complete_export(previous.encoder_folder):
-            _link_or_copy(previous.encoder_folder, target)
-        else:
-            try:
-                _link_or_copy(cached_export(reference), target)
-            except OSError:  # no writable cache: export straight into the index
-                shutil.rmtree(target, ignore_errors=True)
-                export_onnx(reference, target)
+        if not (same_model and previous.encoder_folder and is_complete_export(
+                previous.encoder_folder) and _copy_part(
+                previous.folder / "encoder", target, previous.manifest["checksums"],
+                "encoder/")):
+            _export_into(reference, target)
         return OnnxEncoder(target), "onnx"
     except Exception as exc:  # any exporter failure: fall back, do not fail the build
         notes.append(f"ONNX export failed ({type(exc).__name__}: {exc}); queries will use "
@@ -173,11 +178,14 @@ def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, b
         return reference, "sentence-transformers"
 
 
-def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[str],
+def write_pool(pool: Pool, index: Path, *, reference: Encoder, sources: Sequence[str],
                previous: Index | None = None, batch_size: int = 64, kind: str = "auto",
                backend: str = "auto", progress: Progress | None = None,
-               model_source: str | None = None) -> tuple[dict[str, Any], int, list[str]]:
-    """Embed the pool (reusing cached vectors) and write it as a new index generation."""
+               model_source: str | None = None) -> PoolWrite:
+    """Embed the pool (reusing cached vectors) and write it as a new index generation.
+
+    A ``previous`` generation that was salvaged from damage lends its vectors only.
+    """
     if not pool.candidates:
         raise RecommenderError("no articles to index", ", ".join(sources),
                                "Point build at a folder of feed files (.md, .txt, .yaml)")
@@ -190,27 +198,25 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
         vectors, hashes, encoded = embed([a.text for a in articles], encoder, cache,
                                          batch_size, progress)
         # Same texts in the same order as the previous generation (an unchanged archive):
-        # its vectors, FAISS file and BM25 index are already right; link them.
-        same_rows = previous is not None and hashes == previous_hashes
-        if same_rows:
-            _link_or_copy(previous.folder / "vectors.npy", folder / "vectors.npy")
-        else:
+        # its vectors, FAISS file and BM25 index are already right; copy them (checked).
+        same_rows = previous is not None and not previous.salvaged and hashes == previous_hashes
+        recorded = previous.manifest.get("checksums", {}) if previous is not None else {}
+        if not (same_rows and _copy_part(previous.folder / "vectors.npy",
+                                         folder / "vectors.npy", recorded)):
             np.save(folder / "vectors.npy", vectors)
         np.save(folder / "published.npy",
                 np.array([published_seconds(a) for a in articles], dtype=np.float64))
         records = [article_record(c, h) for c, h in zip(pool.candidates, hashes, strict=True)]
         content = write_records(folder, records)
         chosen = choose_kind(len(vectors), kind)
-        if same_rows and _vector_info(previous) == kind_info(chosen) and \
-                (previous.folder / FAISS_FILE).is_file():
-            _link_or_copy(previous.folder / FAISS_FILE, folder / FAISS_FILE)
+        if same_rows and _vector_info(previous) == kind_info(chosen) and _copy_part(
+                previous.folder / FAISS_FILE, folder / FAISS_FILE, recorded):
             vector_index = {**kind_info(chosen), "requested": kind}
         else:
             extend = _extendable(previous, previous_hashes, hashes, chosen)
             vector_index = {**write_faiss(vectors, folder, chosen, extend), "requested": kind}
-        if same_rows and (previous.folder / "bm25").is_dir():
-            _link_or_copy(previous.folder / "bm25", folder / "bm25")
-        else:
+        if not (same_rows and _copy_part(previous.folder / "bm25", folder / "bm25", recorded,
+                                         "bm25/")):
             build_bm25([a.text for a in articles], folder / "bm25")
         manifest = write_manifest(
             folder,
@@ -226,7 +232,7 @@ def write_pool(pool: Pool, index: Path, reference: Encoder, sources: Sequence[st
             vector_index=vector_index,
             text="title + '. ' + excerpt",
         )
-    return manifest, encoded, notes
+    return PoolWrite(manifest, encoded, notes)
 
 
 def _model_source(model: str | None) -> str:
@@ -246,36 +252,53 @@ def _loaded(paths: Iterable[str | os.PathLike[str]], strict: bool) -> LoadResult
     return loaded
 
 
-def build_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
+def build_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX, *,
                 model: str | None = None, batch_size: int = 64, strict: bool = False,
                 kind: str = "auto", backend: str = "auto", progress: Progress | None = None,
-                encoder: Encoder | None = None) -> BuildResult:
+                encoder: Encoder | None = None, on_wait: Waiting | None = None) -> BuildResult:
     """Index every article under ``paths`` (and their related entries) at ``index``.
 
     ``encoder`` replaces the model (tests pass fakes). Broken files are skipped and listed in
-    the result, or raise under ``strict``.
+    the result, or raise under ``strict``. If another build or add of the same index is
+    running, this one calls ``on_wait`` and waits for it, then reuses what it wrote.
     """
     index = Path(index)
     loaded = _loaded(paths, strict)
     pool = build_pool(loaded.articles)
     reference = encoder or load_encoder(model)
     source = _model_source(model) if encoder is None else encoder.identity["name"]
-    manifest, encoded, notes = write_pool(
-        pool, index, reference, [str(p) for p in paths], _previous(index), batch_size, kind,
-        backend, progress, source)
-    return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
-                       loaded.errors, pool.duplicates, notes)
+    with writer_lock(index, on_wait):
+        previous = _previous(index)
+        try:
+            written = write_pool(
+                pool, index, reference=reference, sources=[str(p) for p in paths],
+                previous=previous, batch_size=batch_size, kind=kind, backend=backend,
+                progress=progress, model_source=source)
+        finally:
+            if previous is not None:
+                previous.close()
+    return BuildResult(index, written.manifest, len(loaded.articles), written.encoded,
+                       len(pool) - written.encoded, loaded.errors, pool.duplicates,
+                       written.notes)
 
 
-def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
+def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX, *,
                  batch_size: int = 64, strict: bool = False, progress: Progress | None = None,
-                 encoder: Encoder | None = None) -> BuildResult:
+                 encoder: Encoder | None = None, on_wait: Waiting | None = None,
+                 ) -> BuildResult:
     """Add (or update) the articles under ``paths`` in an existing index, without a rebuild.
 
     The existing rows keep their vectors; only new texts are encoded. Written atomically.
+    Another build or add of the same index is waited for (``on_wait`` is called first), and
+    this one then extends what it wrote: two adds at once both land.
     """
     index = Path(index)
-    current = load_index(index)
+    with writer_lock(index, on_wait), load_index(index) as current:
+        return _add(current, paths, index, batch_size, strict, progress, encoder)
+
+
+def _add(current: Index, paths: Sequence[PathLike], index: Path, batch_size: int, strict: bool,
+         progress: Progress | None, encoder: Encoder | None) -> BuildResult:
     loaded = _loaded(paths, strict)
     pool = build_pool(loaded.articles, seed=current.candidates())
     source = current.manifest["model"]["source"]
@@ -286,8 +309,10 @@ def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX,
     vector_index = current.manifest["vector_index"]
     backend = "sentence-transformers" if current.manifest["query_encoder"] == \
         "sentence-transformers" else "auto"
-    manifest, encoded, notes = write_pool(
-        pool, index, reference, sources, current, batch_size,
-        vector_index.get("requested", vector_index["kind"]), backend, progress, source)
-    return BuildResult(index, manifest, len(loaded.articles), encoded, len(pool) - encoded,
-                       loaded.errors, pool.duplicates, notes)
+    written = write_pool(
+        pool, index, reference=reference, sources=sources, previous=current,
+        batch_size=batch_size, kind=vector_index.get("requested", vector_index["kind"]),
+        backend=backend, progress=progress, model_source=source)
+    return BuildResult(index, written.manifest, len(loaded.articles), written.encoded,
+                       len(pool) - written.encoded, loaded.errors, pool.duplicates,
+                       written.notes)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperCommand
 
+from recommender.defaults import DEFAULT_INDEX
 from recommender.errors import RecommenderError
 
 if TYPE_CHECKING:
@@ -84,7 +85,6 @@ IndexOption = Annotated[Path, typer.Option("--index", help="Index directory.")]
 StrictOption = Annotated[bool, typer.Option(
     "--strict", help="Fail (exit 1) on a file that cannot be read or written instead of "
                      "reporting and skipping it.")]
-DEFAULT_INDEX = Path("indexes/default")
 KOption = Annotated[int, typer.Option(
     "-k", min=1, max=1000, help="Suggestions per article; with --write, entries per related "
                                 "list in all (editors' entries count, and always stay).")]
@@ -226,8 +226,9 @@ def build(
     from recommender.build import build_index
 
     started = time.perf_counter()
-    result = build_index(paths, index, model, batch_size, strict, approximate, backend,
-                         _Bar("Encoding"))
+    result = build_index(paths, index, model=model, batch_size=batch_size, strict=strict,
+                         kind=approximate, backend=backend, progress=_Bar("Encoding"),
+                         on_wait=lambda: err(f"Waiting for another build of {index} to finish…"))
     _print_build(result, started)
 
 
@@ -244,7 +245,9 @@ def add(
     from recommender.build import add_to_index
 
     started = time.perf_counter()
-    result = add_to_index(paths, index, batch_size, strict, _Bar("Encoding"))
+    result = add_to_index(paths, index, batch_size=batch_size, strict=strict,
+                          progress=_Bar("Encoding"),
+                          on_wait=lambda: err(f"Waiting for another build of {index} to finish…"))
     _print_build(result, started, added=True)
 
 

@@ -4,8 +4,8 @@ Three implementations of one small protocol:
 
 - ``SentenceTransformerEncoder``: the reference, any local sentence-transformers folder
   (imports torch: about 6 s before the first vector).
-- ``OnnxEncoder``: the same model exported to ONNX, run with onnxruntime + tokenizers, without
-  torch; vectors match the reference to cosine >= 0.9999. This is what queries use.
+- ``OnnxEncoder``: the same model exported to ONNX (``onnx_export``), run with onnxruntime +
+  tokenizers, without torch; vectors match the reference to cosine >= 0.9999. Queries use it.
 - ``HashingEncoder``: a deterministic bag-of-words hash, for tests and model-free demos.
 """
 
@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 import zlib
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -29,7 +28,6 @@ from recommender.errors import RecommenderError
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HASHING_MODEL = "hashing"
-ONNX_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "encoder.json")
 
 Progress = Callable[[int], None]
 
@@ -128,7 +126,7 @@ def resolve_model(name_or_path: str | None) -> tuple[str, Path | None]:
     return folder.resolve().name, folder.resolve()
 
 
-def _dimension(model: Any) -> int:
+def model_dimension(model: Any) -> int:
     # Renamed in sentence-transformers 5; the old name warns.
     method = getattr(model, "get_embedding_dimension", None) or \
         model.get_sentence_embedding_dimension
@@ -154,7 +152,7 @@ class SentenceTransformerEncoder:
             transformers_logging.set_verbosity_error()
             transformers_logging.disable_progress_bar()
             self._model = SentenceTransformer(str(self.folder), device="cpu")
-            self.identity["dim"] = _dimension(self._model)
+            self.identity["dim"] = model_dimension(self._model)
         return self._model
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
@@ -169,7 +167,7 @@ class SentenceTransformerEncoder:
 
 
 class OnnxEncoder:
-    """A sentence-transformers model exported by ``export_onnx``: onnxruntime, no torch.
+    """A sentence-transformers model exported by ``onnx_export.export_onnx``: onnxruntime, no torch.
 
     The session loads on first use (about 0.1 s), so a rebuild that encodes nothing never pays it.
     """
@@ -195,7 +193,7 @@ class OnnxEncoder:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        # The file was optimised at export (see export_onnx): loading it need not redo that.
+        # The file was optimised at export (see onnx_export): loading it need not redo that.
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
         return onnxruntime.InferenceSession(
             str(self.folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
@@ -219,131 +217,6 @@ class OnnxEncoder:
                progress: Progress | None = None) -> np.ndarray:
         return _encode_sorted(texts, batch_size, progress, self._encode_batch,
                               self.identity["dim"])
-
-
-def export_onnx(encoder: SentenceTransformerEncoder, folder: Path) -> None:
-    """Export a sentence-transformers model (transformer + mean/CLS pooling) to ONNX.
-
-    Raises ``RecommenderError`` for models this export does not cover; callers fall back to
-    the sentence-transformers encoder.
-    """
-    import warnings
-
-    import torch
-
-    model = encoder.model
-    modules = list(model)
-    pooling = getattr(modules[1], "pooling_mode", None) if len(modules) > 1 else None
-    if pooling is None and len(modules) > 1:
-        config = modules[1].get_config_dict()
-        pooling = "mean" if config.get("pooling_mode_mean_tokens") else (
-            "cls" if config.get("pooling_mode_cls_token") else None)
-    kinds = [type(m).__name__ for m in modules]
-    if pooling not in ("mean", "cls") or kinds[0] != "Transformer" or any(
-            k not in ("Pooling", "Normalize") for k in kinds[1:]):
-        raise RecommenderError(f"cannot export model layout {kinds} with pooling {pooling!r}")
-    transformer = modules[0].auto_model.eval()
-
-    class LastHidden(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = transformer
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    example = model.tokenizer(["an example", "a slightly longer example text"],
-                              padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
-    folder.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            LastHidden(), tuple(example[n] for n in names), str(folder / "model.onnx"),
-            input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
-            opset_version=17, dynamo=False,
-        )
-    _optimise_onnx(folder / "model.onnx")
-    model.tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
-    config = {
-        **encoder.identity,
-        "dim": _dimension(model),
-        "pooling": pooling,
-        "max_seq_length": int(model.max_seq_length),
-        "pad_id": int(model.tokenizer.pad_token_id or 0),
-        "pad_token": str(model.tokenizer.pad_token or "[PAD]"),
-    }
-    (folder / "encoder.json").write_text(json.dumps(config, indent=2) + "\n")
-
-
-def _optimise_onnx(path: Path) -> None:
-    """Save onnxruntime's graph optimisations into the file, once, so that every query process
-    loads it in half the time. EXTENDED, not ALL: ALL adds layouts specific to this CPU.
-
-    The weights go to ``model.onnx.data`` beside the graph: onnxruntime maps that file instead
-    of parsing 90 MB of protobuf, which cuts a cold session from about 0.19 s to 0.06 s.
-    """
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    optimised = path.with_name("optimised.onnx")
-    options.optimized_model_filepath = str(optimised)
-    options.add_session_config_entry(
-        "session.optimized_model_external_initializers_file_name", f"{path.name}.data")
-    options.add_session_config_entry(
-        "session.optimized_model_external_initializers_min_size_in_bytes", "1024")
-    onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    optimised.replace(path)
-
-
-def is_complete_export(folder: Path) -> bool:
-    """Whether ``folder`` holds every file of an export in today's layout."""
-    return all((folder / name).is_file() for name in ONNX_FILES)
-
-
-def export_cache() -> Path | None:
-    """Where ONNX exports are kept between builds: ``$RECOMMENDER_CACHE`` (``off``: nowhere),
-    else ``$XDG_CACHE_HOME/recommender`` or ``~/.cache/recommender``."""
-    chosen = os.environ.get("RECOMMENDER_CACHE")
-    if chosen is not None:
-        return None if chosen.strip().lower() in ("", "off", "0", "none") else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "recommender"
-
-
-def cached_export(encoder: SentenceTransformerEncoder) -> Path:
-    """The ONNX export of ``encoder``'s model, made once per model and kept in ``export_cache()``.
-
-    A new index then starts from the export without importing torch (about 7 s saved per
-    build). Raises ``OSError`` if the cache cannot be written (callers export into the index
-    instead) and whatever ``export_onnx`` raises.
-    """
-    cache = export_cache()
-    if cache is None:
-        raise OSError("the export cache is off (RECOMMENDER_CACHE=off)")
-    folder = cache / "onnx" / encoder.identity["fingerprint"]
-
-    if is_complete_export(folder):
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        export_onnx(encoder, partial)
-        if folder.is_dir() and not is_complete_export(folder):
-            shutil.rmtree(folder)  # damaged by hand: replace it
-        partial.rename(folder)  # atomic: other builds see all of the export or none of it
-    except OSError:
-        if not is_complete_export(folder):
-            raise
-        # Another build finished the same export first: use that one.
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder
 
 
 def load_encoder(name_or_path: str | None) -> Encoder:

@@ -24,13 +24,14 @@ import numpy as np
 
 from recommender import metrics
 from recommender.articles import Article, load_articles, parse_datetime
-from recommender.build import Progress, write_pool
+from recommender.build import write_pool
 from recommender.embedding import Encoder, load_encoder
 from recommender.errors import ArticleError, RecommenderError
 from recommender.pool import Pool, build_pool
 from recommender.ranking import METHODS, Query, Ranker, Weights
 from recommender.stats import paired_comparison
 from recommender.store import DEFAULT_INDEX, Index, load_index
+from recommender.vectors import Progress
 
 KS = (1, 5, 10)
 DAY = 86400.0

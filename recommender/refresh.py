@@ -17,13 +17,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from recommender.articles import format_datetime, load_articles, parse_datetime
-from recommender.build import cached_vectors, embed
 from recommender.embedding import Encoder
 from recommender.errors import ArticleError, RecommenderError
 from recommender.ledger import Ledger
 from recommender.ranking import Filters, Query, Ranker, Weights
 from recommender.related import FileUpdate, write_suggestions
 from recommender.store import DEFAULT_INDEX, load_index
+from recommender.vectors import cached_vectors, embed
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}

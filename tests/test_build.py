@@ -9,13 +9,14 @@ import pytest
 from conftest import feed_file
 
 from recommender.build import add_to_index, build_index
-from recommender.embedding import ONNX_FILES, HashingEncoder
+from recommender.embedding import HashingEncoder
 from recommender.errors import ArticleError, RecommenderError
+from recommender.onnx_export import ONNX_FILES
 from recommender.store import load_index
 
 
 def test_index_directory_is_readable(built, archive: Path) -> None:
-    files = sorted(p.name for p in built.folder.iterdir())
+    files = sorted(p.name for p in built.folder.iterdir() if not p.name.startswith("."))
     assert files == ["bm25", "candidates.jsonl", "faiss.index", "manifest.json",
                      "offsets.npy", "published.npy", "vectors.npy"]
     manifest = json.loads((built.folder / "manifest.json").read_text())
@@ -55,18 +56,33 @@ def test_rebuild_of_unchanged_archive_encodes_nothing(archive, tmp_path, encoder
 DERIVED = ("vectors.npy", "faiss.index", "bm25/vocab.index.json", "bm25/data.csc.index.npy")
 
 
-def _inodes(index: Path) -> dict[str, int]:
-    return {name: (index / name).stat().st_ino for name in DERIVED}
+def _generation_files(index: Path) -> dict[str, tuple[int, bytes]]:
+    folder = Path(os.path.realpath(index))
+    return {name: ((folder / name).stat().st_ino, (folder / name).read_bytes())
+            for name in DERIVED}
 
 
-def test_unchanged_rows_link_vectors_faiss_and_bm25(archive, tmp_path, encoder) -> None:
+def test_unchanged_rows_copy_vectors_faiss_and_bm25(archive, tmp_path, encoder,
+                                                     monkeypatch) -> None:
+    import recommender.build
+
     target = tmp_path / "ix"
     build_index([archive], target, encoder=encoder)
-    before = _inodes(target)
+    before = _generation_files(target)
     (archive / "c1.md").write_text((archive / "c1.md").read_text().replace(
         "2026-01-10T10:00:00Z", "2026-01-09T10:00:00Z"))  # a date changes, no text does
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("rebuilt what could be copied")
+
+    monkeypatch.setattr(recommender.build, "write_faiss", not_again)
+    monkeypatch.setattr(recommender.build, "build_bm25", not_again)
     build_index([archive], target, encoder=encoder)
-    assert _inodes(target) == before
+    after = _generation_files(target)
+    # The same bytes in files of their own: damage to one generation cannot reach the other.
+    assert {name: data for name, (_, data) in after.items()} == \
+        {name: data for name, (_, data) in before.items()}
+    assert all(after[name][0] != before[name][0] for name in DERIVED)
     index = load_index(target)
     row = next(r for r, rec in enumerate(index.records) if rec["title"].startswith("Bakery"))
     assert index.records[row]["publishedDateTime"].startswith("2026-01-09")
@@ -75,12 +91,14 @@ def test_unchanged_rows_link_vectors_faiss_and_bm25(archive, tmp_path, encoder) 
 def test_changed_text_rebuilds_vectors_faiss_and_bm25(archive, tmp_path, encoder) -> None:
     target = tmp_path / "ix"
     build_index([archive], target, encoder=encoder)
-    before = _inodes(target)
+    before = _generation_files(target)
     (archive / "c1.md").write_text((archive / "c1.md").read_text().replace(
         "birthday cakes", "wedding cakes"))
     build_index([archive], target, encoder=encoder)
-    after = _inodes(target)
-    assert all(after[name] != before[name] for name in DERIVED)
+    after = _generation_files(target)
+    # (bm25/data.csc.index.npy may come out byte for byte the same: "wedding" weighs what
+    # "birthday" did, and bm25s numbers words in set order.)
+    assert all(after[name][1] != before[name][1] for name in DERIVED[:3])
     assert load_index(target).bm25.term_ids("wedding")
 
 
@@ -205,51 +223,51 @@ def _fake_export(calls: list[Path]):
 
 
 def test_export_cache_exports_each_model_once(tmp_path, monkeypatch) -> None:
-    import recommender.embedding as embedding
+    from recommender import embedding, onnx_export
 
     calls: list[Path] = []
-    monkeypatch.setattr(embedding, "export_onnx", _fake_export(calls))
+    monkeypatch.setattr(onnx_export, "export_onnx", _fake_export(calls))
     monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "cache"))
     model = embedding.SentenceTransformerEncoder(embedding.default_model_path())
-    first = embedding.cached_export(model)
-    assert embedding.cached_export(model) == first and len(calls) == 1
+    first = onnx_export.cached_export(model)
+    assert onnx_export.cached_export(model) == first and len(calls) == 1
     assert first == tmp_path / "cache" / "onnx" / model.identity["fingerprint"]
     assert sorted(p.name for p in first.parent.iterdir()) == [first.name]  # no partial left
     (first / "model.onnx").unlink()  # damaged: made again
-    assert embedding.cached_export(model) == first and len(calls) == 2
+    assert onnx_export.cached_export(model) == first and len(calls) == 2
     assert (first / "model.onnx").is_file()
 
 
 def test_failed_export_leaves_nothing_in_the_cache(tmp_path, monkeypatch) -> None:
-    import recommender.embedding as embedding
+    from recommender import embedding, onnx_export
 
     def broken(encoder, folder: Path) -> None:
         folder.mkdir(parents=True)
         (folder / "model.onnx").write_text("half")
         raise RuntimeError("exporter crashed")
 
-    monkeypatch.setattr(embedding, "export_onnx", broken)
+    monkeypatch.setattr(onnx_export, "export_onnx", broken)
     monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "cache"))
     with pytest.raises(RuntimeError):
-        embedding.cached_export(embedding.SentenceTransformerEncoder(
+        onnx_export.cached_export(embedding.SentenceTransformerEncoder(
             embedding.default_model_path()))
     assert list((tmp_path / "cache" / "onnx").iterdir()) == []
 
 
 @pytest.mark.parametrize("value", ["off", ""])
 def test_export_cache_can_be_turned_off(monkeypatch, value: str) -> None:
-    import recommender.embedding as embedding
+    from recommender import embedding, onnx_export
 
     monkeypatch.setenv("RECOMMENDER_CACHE", value)
-    assert embedding.export_cache() is None
+    assert onnx_export.export_cache() is None
     with pytest.raises(OSError, match="off"):
-        embedding.cached_export(embedding.SentenceTransformerEncoder(
+        onnx_export.cached_export(embedding.SentenceTransformerEncoder(
             embedding.default_model_path()))
 
 
 def test_export_cache_defaults_to_the_user_cache(monkeypatch, tmp_path) -> None:
-    import recommender.embedding as embedding
+    from recommender import onnx_export
 
     monkeypatch.delenv("RECOMMENDER_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert embedding.export_cache() == tmp_path / "recommender"
+    assert onnx_export.export_cache() == tmp_path / "recommender"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from conftest import DATA
 from recommender.articles import load_article, load_articles
 from recommender.build import build_index
 from recommender.embedding import OnnxEncoder, load_encoder
+from recommender.errors import RecommenderError
 from recommender.ranking import suggest
 from recommender.store import load_index
 
@@ -80,13 +83,13 @@ def test_rebuild_reuses_every_vector(default_index: Path) -> None:
 
 def test_without_onnx_export_queries_fall_back_and_say_so(tmp_path, monkeypatch) -> None:
     import recommender.build
-    import recommender.embedding
+    import recommender.onnx_export
 
     def unavailable(*args, **kwargs):
         raise RuntimeError("exporter missing")
 
     monkeypatch.setattr(recommender.build, "export_onnx", unavailable)
-    monkeypatch.setattr(recommender.embedding, "export_onnx", unavailable)
+    monkeypatch.setattr(recommender.onnx_export, "export_onnx", unavailable)
     monkeypatch.setenv("RECOMMENDER_CACHE", str(tmp_path / "empty-cache"))
     result = build_index([DATA / "new"], tmp_path / "ix")
     assert result.manifest["query_encoder"] == "sentence-transformers"
@@ -98,7 +101,8 @@ def test_without_onnx_export_queries_fall_back_and_say_so(tmp_path, monkeypatch)
 
 def test_new_index_starts_from_the_cached_export_without_torch(default_index: Path, tmp_path,
                                                                 monkeypatch) -> None:
-    from recommender.embedding import SentenceTransformerEncoder, export_cache
+    from recommender.embedding import SentenceTransformerEncoder
+    from recommender.onnx_export import export_cache
 
     def no_torch(self):
         raise AssertionError("the sentence-transformers model was loaded")
@@ -110,26 +114,47 @@ def test_new_index_starts_from_the_cached_export_without_torch(default_index: Pa
     exports = list((export_cache() / "onnx").iterdir())
     assert len(exports) == 1
     built = load_index(tmp_path / "fresh").encoder_folder
-    assert (built / "model.onnx").samefile(exports[0] / "model.onnx")  # linked, not copied
+    for name in ("model.onnx", "model.onnx.data"):  # copied, not linked: damage cannot spread
+        assert not (built / name).samefile(exports[0] / name)
+        assert (built / name).read_bytes() == (exports[0] / name).read_bytes()
 
 
-def test_rebuild_replaces_an_export_in_the_old_layout(default_index: Path, tmp_path) -> None:
-    import onnx
+def _flip(file: Path) -> None:
+    with open(file, "r+b") as handle:  # in place, as a stray write or bit rot would
+        handle.seek(file.stat().st_size // 2)
+        byte = handle.read(1)
+        handle.seek(-1, 1)
+        handle.write(bytes([byte[0] ^ 0x01]))
 
-    build_index([DATA / "new"], tmp_path / "ix")
-    folder = load_index(tmp_path / "ix").encoder_folder
-    # Before model.onnx.data existed, the weights were inside model.onnx. (onnx refuses to
-    # read hard-linked weights: read a copy.)
-    graph = onnx.load(str(shutil.copytree(folder, tmp_path / "copy") / "model.onnx"))
-    for name in ("model.onnx", "model.onnx.data"):
-        (folder / name).unlink()
-    onnx.save(graph, str(folder / "model.onnx"))
-    old = load_index(tmp_path / "ix").query_encoder()[0].encode(["an old export"])
 
-    build_index([DATA / "new"], tmp_path / "ix")
-    folder = load_index(tmp_path / "ix").encoder_folder
-    assert (folder / "model.onnx.data").is_file()
-    assert np.allclose(OnnxEncoder(folder).encode(["an old export"]), old, atol=1e-6)
+def test_damaged_weights_are_caught_and_do_not_spread(default_index: Path, tmp_path) -> None:
+    from recommender.onnx_export import CHECKSUMS, export_cache
+    from recommender.store import verify_index
+
+    build_index([DATA / "new"], tmp_path / "a")
+    build_index([DATA / "new"], tmp_path / "b")
+    expected = load_index(tmp_path / "b").query_encoder()[0].encode(["a query"])
+    _flip(load_index(tmp_path / "a").encoder_folder / "model.onnx.data")
+    with pytest.raises(RecommenderError, match=r"^the index at .*a is damaged \(encoder/model"
+                                               r"\.onnx\.data does not match its recorded"):
+        load_index(tmp_path / "a")
+    verify_index(tmp_path / "b")  # the other index and the cache are untouched
+    assert np.allclose(load_index(tmp_path / "b").query_encoder()[0].encode(["a query"]),
+                       expected, atol=1e-6)
+    build_index([DATA / "new"], tmp_path / "a")
+    assert np.allclose(load_index(tmp_path / "a").query_encoder()[0].encode(["a query"]),
+                       expected, atol=1e-6)
+
+    # A damaged export cache is found when a build copies from it, and made again.
+    cached = next((export_cache() / "onnx").iterdir())
+    _flip(cached / "model.onnx.data")
+    build_index([DATA / "new"], tmp_path / "c")
+    verify_index(tmp_path / "c")
+    assert np.allclose(load_index(tmp_path / "c").query_encoder()[0].encode(["a query"]),
+                       expected, atol=1e-6)
+    recorded = json.loads((cached / CHECKSUMS).read_text())["model.onnx.data"]
+    assert hashlib.sha256((cached / "model.onnx.data").read_bytes()).hexdigest() == \
+        recorded["sha256"]
 
 
 def test_readme_library_example_runs_as_written(tmp_path: Path) -> None:
