@@ -107,6 +107,8 @@ class GoldItem:
     reachable: bool
     gap_days: float | None
     """Its publication minus the query's, in days (2 decimals); None if either is undated."""
+    url: str | None = None
+    """Its webUrl as the feed writes it (``id`` is the canonical form, for matching)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +122,7 @@ class RankedItem:
     """In the query's curated list (reachable or not)."""
     gap_days: float | None
     score: float
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,12 @@ class QueryDetail:
     """ISO 8601, or None if the article is undated."""
     gold: list[GoldItem]
     methods: dict[str, MethodRun]
+    url: str | None = None
+    """The article's webUrl as the feed writes it."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "id": self.id, "title": self.title, "topic": self.topic,
+        return {"path": self.path, "id": self.id, "url": self.url, "title": self.title,
+                "topic": self.topic,
                 "published": self.published, "gold": [asdict(g) for g in self.gold],
                 "methods": {m: run.to_json() for m, run in self.methods.items()}}
 
@@ -229,7 +235,8 @@ def _query_from_json(data: dict[str, Any]) -> QueryDetail:
     runs = {m: MethodRun(run["all"], run.get("reachable"),
                          [RankedItem(**item) for item in run["ranked"]])
             for m, run in data["methods"].items()}
-    return QueryDetail(path=data["path"], id=data["id"], title=data["title"],
+    return QueryDetail(path=data["path"], id=data["id"], url=data.get("url"),
+                       title=data["title"],
                        topic=data["topic"], published=data["published"],
                        gold=[GoldItem(**g) for g in data["gold"]], methods=runs)
 
@@ -390,11 +397,13 @@ def _run(pool: Pool, index: Index, queries: list[EvalQuery], *, methods: Sequenc
                                 provider=(s.record.get("provider") or {}).get("name"),
                                 relevant=ids[s.row] in query.gold,
                                 gap_days=None if s.gap_days is None else round(s.gap_days, 2),
-                                score=round(s.score, 4)) for s in ranked]
+                                score=round(s.score, 4), url=s.record.get("webUrl"))
+                     for s in ranked]
             runs[method] = MethodRun(row_all, row_reachable, items)
         published = query.article.published
         per_query.append(QueryDetail(
-            path=query.article.path, id=query.article.id, title=query.article.title,
+            path=query.article.path, id=query.article.id, url=query.article.url,
+            title=query.article.title,
             topic=query.topic, published=published.isoformat() if published else None,
             gold=gold, methods=runs))
     gold_total = sum(len(q.gold) for q in queries)
@@ -433,10 +442,12 @@ def _gold_items(pool: Pool, query: EvalQuery, curated_gaps: list[float]) -> list
         if article is not None and article.published and published:
             gap = (article.published - published).total_seconds() / DAY
             curated_gaps.append(abs(gap))
-        title = article.title if article else next(
-            e.title for e in query.article.related if e.id == gold_id or gold_id in e.urls)
-        gold.append(GoldItem(id=gold_id, title=title, reachable=gold_id in query.reachable,
-                             gap_days=None if gap is None else round(gap, 2)))
+        if article is None:
+            article = next(e for e in query.article.related
+                           if e.id == gold_id or gold_id in e.urls)
+        gold.append(GoldItem(id=gold_id, title=article.title,
+                             reachable=gold_id in query.reachable,
+                             gap_days=None if gap is None else round(gap, 2), url=article.url))
     return gold
 
 

@@ -196,14 +196,16 @@ def test_json_round_trip_and_key_names(results: EvaluationResults) -> None:
     assert data["per_topic"]["AI"] == {"queries": 1, "recency": {"ndcg@2": L, "recall@2": 1.0},
                                        "bm25": {"ndcg@2": 1.0, "recall@2": 1.0}}
     c = data["per_query"][1]
-    assert list(c) == ["path", "id", "title", "topic", "published", "gold", "methods"]
+    assert list(c) == ["path", "id", "url", "title", "topic", "published", "gold", "methods"]
+    assert c["url"] == URL.format("c")
     assert list(c["methods"]["recency"]) == ["all", "reachable", "ranked"]
     assert "reachable" not in data["per_query"][2]["methods"]["recency"]  # e
     assert c["gold"][0] == {"id": URL.format("d"), "title": "Echo foxtrot", "reachable": True,
-                            "gap_days": 3.0}
+                            "gap_days": 3.0, "url": URL.format("d")}
     assert c["methods"]["recency"]["ranked"][1] == {
         "id": URL.format("x"), "title": "Juliet kilo", "provider": None, "relevant": False,
-        "gap_days": -8.0, "score": c["methods"]["recency"]["ranked"][1]["score"]}
+        "gap_days": -8.0, "score": c["methods"]["recency"]["ranked"][1]["score"],
+        "url": URL.format("x")}
     assert EvaluationResults.from_json(data) == results
 
 

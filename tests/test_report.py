@@ -283,10 +283,12 @@ def test_p_values_below_a_thousandth_are_bounded(results) -> None:
 
 
 def test_query_titles_link_only_web_addresses(results) -> None:
-    results["per_query"][0]["id"] = "http://plain.example/q"
-    results["per_query"][2]["id"] = "data/2.md"
+    # People follow the webUrl as the feed wrote it, never the canonical id.
+    results["per_query"][0]["id"] = "https://plain.example/q"
+    results["per_query"][0]["url"] = "http://www.plain.example/q/?utm_source=rss"
+    results["per_query"][2]["url"] = None
     worst = _section(report(results), "worst")
-    assert '<a href="http://plain.example/q">Quiet harbour</a>' in worst
+    assert '<a href="http://www.plain.example/q/?utm_source=rss">Quiet harbour</a>' in worst
     assert "<h3>2. Port strike ends</h3>" in worst
 
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_evaluate_by_hand import tiny_archive
+from test_evaluate_by_hand import URL, tiny_archive
 
 from recommender.embedding import HashingEncoder
 from recommender.evaluate import EvaluationResults, evaluate
@@ -167,15 +167,17 @@ def test_html_worst_query_cards(page: str) -> None:
         "1 of 2 curated items findable"]
     cards = worst.split('<article class="query">')[1:]
     # c: d found at #1 (+3 days), a findable but missed (-10 days); suggestions d, then x.
-    assert re.findall(r'<li class="(\w+)"><span class="mark">(.*?)</span><span>(.*?)<small>'
-                      r"(.*?)</small>", cards[0]) == [
-        ("hit", "✓", "Echo foxtrot", "suggested at #1 · +3.0 d"),
-        ("miss", "✗", "Alpha bravo", "missed · −10.0 d"),
-        ("hit", "✓ 1", "Echo foxtrot", "unknown provider · +3.0 d · score -3.00"),
-        ("other", "2.", "Juliet kilo", "unknown provider · −8.0 d · score -8.00")]
+    assert re.findall(r'<li class="(\w+)"><span class="mark">(.*?)</span><span>'
+                      r'<a href="(.*?)">(.*?)</a><small>(.*?)</small>', cards[0]) == [
+        ("hit", "✓", URL.format("d"), "Echo foxtrot", "suggested at #1 · +3.0 d"),
+        ("miss", "✗", URL.format("a"), "Alpha bravo", "missed · −10.0 d"),
+        ("hit", "✓ 1", URL.format("d"), "Echo foxtrot",
+         "unknown provider · +3.0 d · score -3.00"),
+        ("other", "2.", URL.format("x"), "Juliet kilo",
+         "unknown provider · −8.0 d · score -8.00")]
     # a: x is known only from a's own list.
-    assert ('<li class="unreachable"><span class="mark">–</span><span>Juliet kilo'
-            in cards[2])
+    assert ('<li class="unreachable"><span class="mark">–</span><span>'
+            f'<a href="{URL.format("x")}">Juliet kilo</a>' in cards[2])
 
 
 def test_write_results_writes_the_json_and_the_page(results: EvaluationResults,

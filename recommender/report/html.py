@@ -513,12 +513,15 @@ def _worst_queries(page: _Page) -> list[QueryDetail]:
     return [detail for _, _, detail in scored[:WORST]]
 
 
-def _query_title(detail: QueryDetail) -> str:
-    title = _e(detail.title or detail.path or "(untitled)")
-    url = detail.id
-    if url.startswith(("https://", "http://")):
+def _linked(title: str, url: str | None) -> str:
+    """``title`` (already escaped) as a link to the article's webUrl, when it has one."""
+    if url and url.startswith(("https://", "http://")):
         return f'<a href="{_e(url)}">{title}</a>'
     return title
+
+
+def _query_title(detail: QueryDetail) -> str:
+    return _linked(_e(detail.title or detail.path or "(untitled)"), detail.url)
 
 
 def _worst_card(page: _Page, rank: int, detail: QueryDetail, product: str) -> str:
@@ -542,7 +545,7 @@ def _worst_card(page: _Page, rank: int, detail: QueryDetail, product: str) -> st
 
 
 def _curated_item(item: GoldItem, found: Mapping[str, int]) -> str:
-    title = _e(item.title or item.id or "(untitled)")
+    title = _linked(_e(item.title or item.id or "(untitled)"), item.url)
     gap = _days(item.gap_days)
     if not item.reachable:
         return (f'<li class="unreachable"><span class="mark">–</span><span>{title}'
@@ -579,7 +582,7 @@ def _suggestions(ranked: Sequence[RankedItem]) -> str:
         return '<p class="muted small">No suggestions.</p>'
     items = []
     for i, item in enumerate(ranked, 1):
-        title = _e(item.title or item.id or "(untitled)")
+        title = _linked(_e(item.title or item.id or "(untitled)"), item.url)
         provider = _e(item.provider or "unknown provider")
         mark, css = (f"✓ {i}", "hit") if item.relevant else (f"{i}.", "other")
         items.append(f'<li class="{css}"><span class="mark">{mark}</span><span>{title}<small>'
