@@ -85,7 +85,9 @@ def find_block(text: str) -> Block:
     dash = min((len(lines[i]) - len(lines[i].lstrip(" ")) for i in body), default=2)
     starts = [i for i in body if lines[i][dash:dash + 1] == "-" and
               lines[i][dash + 1:dash + 2] in (" ", "\n", "\r", "")]
-    if not starts and body and not Block(text, start, end, lines, first, last, [], dash).inline:
+    if not starts and body:
+        if Block(text, start, end, lines, first, last, [], dash).inline:
+            raise ValueError("the related list is written in flow style over several lines")
         raise ValueError("the related list is not a list of entries")
     items, lead = [], first + 1
     for n, item_start in enumerate(starts):
@@ -100,18 +102,15 @@ def find_block(text: str) -> Block:
 
 def _insertion_point(block: Block) -> tuple[int, str, str]:
     """(line index, text before, text after) for a new ``related:`` block: before ``secured:``
-    where the file has one (as in every feed file), else at the end of the front matter."""
+    where the file has one (as in every feed file), else at the end of the front matter; with
+    a blank line on either side where the file separates its sections by blank lines."""
     nl = block.newline
-    spaced = any(not line.strip() for line in block.lines)  # the file separates sections
-    secured = next((i for i, line in enumerate(block.lines) if line.startswith("secured:")), None)
-    if secured is not None:
-        before = nl if spaced and secured and block.lines[secured - 1].strip() else ""
-        return secured, before, nl if spaced else ""
-    tail = block.lines[-1] if block.lines else ""
-    before = "" if not tail or tail.endswith("\n") else nl
-    if spaced and tail.strip():
-        before += nl
-    return len(block.lines), before, ""
+    spaced = any(not line.strip() for line in block.lines)
+    secured = next((i for i, line in enumerate(block.lines) if line.startswith("secured:")),
+                   len(block.lines))
+    before = nl if spaced and secured and block.lines[secured - 1].strip() else ""
+    after = nl if spaced and secured < len(block.lines) else ""
+    return secured, before, after
 
 
 def splice(text: str, keep: Sequence[int], entries: Sequence[Mapping[str, Any]]) -> str:
@@ -130,8 +129,6 @@ def splice(text: str, keep: Sequence[int], entries: Sequence[Mapping[str, Any]])
         added = before + "related:" + nl + "".join(new_lines) + after
         front = "".join(block.lines[:at]) + added + "".join(block.lines[at:])
         return text[:block.start] + front + text[block.end:]
-    if block.inline and block.last > block.first + 1:
-        raise ValueError("the related list is written in flow style over several lines")
     kept: list[str] = []
     for position, (lead, item, end) in enumerate(block.items):
         kept.extend(block.lines[lead:end] if position in keep else

@@ -214,3 +214,31 @@ def test_an_unwritable_ledger_stops_the_run_before_any_file_changes(article: Pat
         write_related(article, [entry("x")], k=5, ledger=ledger)
     assert article.read_text() == FILE
     assert write_related(article, [entry("x")], k=5, dry_run=True, ledger=ledger).changed
+
+
+@pytest.mark.parametrize(("related", "message"), [
+    ('related: "not a list"', "related is not a list, {path}. Fix the file's related: key"),
+    ("related: [\n  {title: a}]", "cannot change its related list (the related list is "
+                                  "written in flow style over several lines), {path}. Fix "
+                                  "the list's layout, or leave this file out"),
+    ('related:\n  - title: "a long\n  - title in the quotes"',
+     "cannot tell the related list's 1 entries apart in the text, {path}. Write each entry "
+     "as a '- ' item, or leave this file out"),
+])
+def test_lists_that_cannot_be_changed_safely_say_why(tmp_path: Path, related: str,
+                                                     message: str) -> None:
+    path = tmp_path / "a.md"
+    path.write_text(f'---\ntitle: "T"\n{related}\n---\n')
+    before = path.read_text()
+    with pytest.raises(RecommenderError) as caught:
+        write_related(path, [entry("x")], k=5)
+    assert str(caught.value) == message.format(path=path)
+    assert path.read_text() == before
+
+
+def test_an_unexpected_failure_is_this_files_error(article: Path) -> None:
+    with pytest.raises(RecommenderError) as caught:
+        write_related(article, [{"title": "T", "quality": float("nan")}], k=5)
+    assert str(caught.value) == (
+        f"cannot update its related list (quality is nan, which YAML cannot carry back as "
+        f"read), {article}. The file is unchanged; fix it or leave it out")

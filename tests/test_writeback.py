@@ -289,3 +289,58 @@ def test_parse_back_of_rendered_front_matter_is_exact() -> None:
     related = parse_front_matter(new)["related"]
     assert related[3]["publishedDateTime"].isoformat() == "2026-01-11T08:00:00+00:00"
     assert related[3]["title"] == ENTRY["title"]
+
+
+def test_a_new_list_in_a_compact_file_with_secured_adds_no_blank_lines() -> None:
+    text = '---\ntitle: "T"\nsecured: "abc=="\n---\n'
+    assert splice(text, [], [{"title": "N"}]) == \
+        '---\ntitle: "T"\nrelated:\n  - title: "N"\nsecured: "abc=="\n---\n'
+    spaced = '---\ntitle: "T"\n\ntopics:\n  - AI\nsecured: "abc=="\n---\n'
+    assert splice(spaced, [], [{"title": "N"}]) == (
+        '---\ntitle: "T"\n\ntopics:\n  - AI\n\nrelated:\n  - title: "N"\n\n'
+        'secured: "abc=="\n---\n')
+
+
+def test_blank_and_comment_lines_between_items_go_with_the_next_item() -> None:
+    text = ('---\nrelated:\n  - title: "A"\n\n  # about B\n  - title: "B"\n'
+            '  - title: "C"\n---\n')
+    block = find_block(text)
+    assert [(lead, start, end) for lead, start, end in block.items] == \
+        [(1, 1, 2), (2, 4, 5), (5, 5, 6)]
+    assert splice(text, [0, 2], []) == \
+        '---\nrelated:\n  - title: "A"\n  # about B\n  - title: "C"\n---\n'
+
+
+def test_what_cannot_be_spliced_says_why() -> None:
+    with pytest.raises(ValueError, match=r"^the related list is not a list of entries$"):
+        find_block("---\nrelated:\n  title: x\n---\n")
+    with pytest.raises(ValueError, match=r"^the related list is written in flow style over "
+                                         r"several lines$"):
+        splice("---\nrelated: [\n  {title: a}]\n---\n", [], [])
+
+
+def test_a_refused_rewrite_names_the_file_and_what_to_do() -> None:
+    with pytest.raises(RecommenderError) as caught:
+        check_rewrite(FILE, FILE, Path("feed/a.md"), [])
+    assert str(caught.value) == ("refusing to write: the rewritten front matter would not read "
+                                 "back as intended, feed/a.md. The file is unchanged; please "
+                                 "report it")
+
+
+def test_the_temporary_file_sits_beside_the_article_under_a_known_name(
+        tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("old")
+    seen = []
+    real = os.replace
+
+    def spy(source: str, target: object) -> None:
+        seen.append(Path(source))
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", spy)
+    atomic_write(path, "new ü")
+    # The same folder (a rename cannot cross file systems), a name the cleanup recognises.
+    assert seen[0].parent == tmp_path
+    assert seen[0].name.startswith(".recommender-") and seen[0].name.endswith(".tmp")
+    assert path.read_bytes() == "new ü".encode()
