@@ -29,6 +29,7 @@ import numpy as np
 
 from recommender import metrics
 from recommender.articles import load_articles
+from recommender.defaults import DAY
 from recommender.evaluate import (
     EvalQuery,
     eval_queries,
@@ -47,7 +48,6 @@ GRID = {
     "tau_before_days": (1.0, 2.0, 3.0, 5.0, 8.0),
     "tau_after_days": (2.0, 3.0, 5.0, 8.0, 13.0),
 }
-DAY = 86400.0
 
 
 def signals(index: Index, ids: list[str], query: EvalQuery) -> dict[str, np.ndarray]:

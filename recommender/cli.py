@@ -69,6 +69,25 @@ def _urls_callback(values: list[str] | None) -> list[str] | None:
     return values
 
 
+def _methods_callback(value: str) -> str:
+    from recommender.defaults import METHODS
+
+    for method in value.split(","):
+        if method.strip() not in METHODS:
+            raise typer.BadParameter(f"'{method.strip()}' is not one of {', '.join(METHODS)}")
+    return value
+
+
+def _date_callback(value: str | None) -> str | None:
+    from recommender.articles import parse_datetime
+
+    try:
+        parse_datetime(value)
+    except ValueError:
+        raise typer.BadParameter(f"cannot read '{value}' as a date: use YYYY-MM-DD") from None
+    return value
+
+
 def _since_callback(value: str) -> str:
     from recommender.refresh import parse_since
 
@@ -407,15 +426,16 @@ def evaluate(
     k: Annotated[int, typer.Option("-k", min=1, help="Largest cut-off (metrics at 1, 5, k).")
                  ] = 10,
     methods: Annotated[str, typer.Option(help="Comma-separated: recommender, dense, bm25, "
-                                              "recency, random.")
+                                              "recency, random.", callback=_methods_callback)
                        ] = "recommender,dense,bm25,recency,random",
     out: Annotated[Path | None, typer.Option(help="Folder for results.json and report.html.")
                    ] = None,
     since: Annotated[str | None, typer.Option(
         help="Only queries published on or after this date (YYYY-MM-DD); the pool stays "
-             "whole.")] = None,
+             "whole.", callback=_date_callback)] = None,
     until: Annotated[str | None, typer.Option(
-        help="Only queries published before this date (YYYY-MM-DD).")] = None,
+        help="Only queries published before this date (YYYY-MM-DD).",
+        callback=_date_callback)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 0,
     model: Annotated[str | None, typer.Option(help="Model, if not the index's.")] = None,
     strict: StrictOption = False,

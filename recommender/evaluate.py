@@ -25,6 +25,7 @@ import numpy as np
 from recommender import metrics
 from recommender.articles import Article, load_articles, parse_datetime
 from recommender.build import write_pool
+from recommender.defaults import DAY
 from recommender.embedding import Encoder, load_encoder
 from recommender.errors import ArticleError, RecommenderError
 from recommender.pool import Pool, build_pool
@@ -34,7 +35,6 @@ from recommender.store import DEFAULT_INDEX, Index, load_index
 from recommender.vectors import Progress
 
 KS = (1, 5, 10)
-DAY = 86400.0
 
 
 @dataclass(kw_only=True)

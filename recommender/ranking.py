@@ -28,13 +28,11 @@ from typing import Any
 import numpy as np
 
 from recommender.articles import Article, canonical_url, feed_entry
+from recommender.defaults import DAY, METHODS
 from recommender.embedding import Encoder
 from recommender.index import top_rows
 from recommender.lexical import tokenize
 from recommender.store import Index
-
-METHODS = ("recommender", "dense", "bm25", "recency", "random")
-DAY = 86400.0
 
 
 @dataclass(frozen=True)
