@@ -3,7 +3,8 @@
     python benchmarks/ranking.py ../shared/corpus [--index indexes/corpus] [--cut 2021-11-01]
 
 1. Queries published before ``--cut`` are the training split: a grid search over the
-   ranking's parameters (``recommender.ranking.Weights``) picks the best mean nDCG@10 there,
+   ranking's parameters (``recommender.ranking.Weights``), each set ranked by the shipped
+   ``Ranker`` (filters, de-duplication and all), picks the best mean nDCG@10 there,
    averaged over the archive as it is and the archive with same-day distractors (step 3),
    because the live feed is far denser in time than this archive.
 2. Queries published on or after it are held out: the shipped defaults and the single-signal
@@ -37,8 +38,9 @@ from recommender.evaluate import (
     evaluation_index,
     published_between,
 )
+from recommender.lexical import Bm25Scorer
 from recommender.pool import build_pool
-from recommender.ranking import Query, Ranker, Weights, signal_scores
+from recommender.ranking import Query, Ranker, Weights
 from recommender.report import metrics_table, significance_table
 from recommender.store import Index
 
@@ -50,56 +52,69 @@ GRID = {
 }
 
 
-def signals(index: Index, ids: list[str], query: EvalQuery) -> dict[str, np.ndarray]:
-    """The per-candidate inputs of ``signal_scores`` for one query, and its gold mask."""
-    vector = np.asarray(index.vectors.vectors[query.row])
-    allowed = np.ones(len(ids), dtype=bool)
-    allowed[list(query.exclude)] = False
-    bm25 = index.bm25.scores(query.article.text)
-    return {
-        "cosine": index.vectors.scores(vector),
-        "lexical": bm25 / (float(bm25[allowed].max(initial=0.0)) or 1.0),
-        "gap": (index.published - query.article.published.timestamp()) / DAY,
-        "allowed": allowed,
-        "gold": np.array([i in query.reachable for i in ids]),
-    }
+class _MemoBm25:
+    """The index's BM25 scorer with each query's scores kept: the grid ranks every query
+    once per parameter set, and BM25 is the only part that does not depend on them."""
+
+    def __init__(self, scorer: Bm25Scorer) -> None:
+        self.scorer, self.memo = scorer, {}
+
+    def scores(self, text: str) -> np.ndarray:
+        if text not in self.memo:
+            self.memo[text] = self.scorer.scores(text)
+        return self.memo[text]
 
 
-def mean_ndcg(inputs: list[dict[str, np.ndarray]], weights: Weights, k: int = 10) -> float:
+@dataclasses.dataclass
+class Case:
+    """One training query, ranked by the shipped ``Ranker`` over ``index`` (a view whose
+    publication times may have been shifted)."""
+
+    index: Index
+    query: Query
+    gold: set[str]
+
+
+def cases(index: Index, queries: list[EvalQuery]) -> list[Case]:
+    index = dataclasses.replace(index, bm25=_MemoBm25(index.bm25))
+    return [Case(index, Query(q.article, np.asarray(index.vectors.vectors[q.row]), q.exclude),
+                 q.reachable) for q in queries]
+
+
+def shifted(index: Index, query: EvalQuery, ids: list[str], per_query: int,
+            rng: np.random.Generator) -> Index:
+    """``index`` with ``per_query`` far-away other-story articles moved onto the query's day,
+    as in a live feed with dozens of articles a day."""
+    when = query.article.published.timestamp()
+    far = np.flatnonzero(np.abs(index.published - when) > 14 * DAY)
+    far = far[[ids[r] not in query.gold for r in far]]
+    moved = rng.choice(far, size=min(per_query, len(far)), replace=False)
+    published = index.published.copy()
+    published[moved] = when + rng.uniform(-0.5, 0.5, size=len(moved)) * DAY
+    return dataclasses.replace(index, published=published)
+
+
+def mean_ndcg(runs: list[Case], ids: list[str], weights: Weights, k: int = 10) -> float:
     values = []
-    for s in inputs:
-        score = sum(signal_scores("recommender", s["cosine"], s["lexical"], s["gap"],
-                                  weights).values())
-        score = np.where(s["allowed"], score, -np.inf)
-        top = np.argsort(-score, kind="stable")[:k]
-        ranked = [str(r) for r in top]
-        values.append(metrics.ndcg_at_k(ranked, {str(r) for r in np.flatnonzero(s["gold"])}, k))
+    for case in runs:
+        ranked = Ranker(case.index, weights).rank(case.query, k)
+        values.append(metrics.ndcg_at_k([ids[s.row] for s in ranked], case.gold, k))
     return float(np.mean(values))
 
 
-def with_distractors(inputs: list[dict[str, np.ndarray]], per_query: int,
-                     seed: int = 0) -> list[dict[str, np.ndarray]]:
-    """The same queries with ``per_query`` far-away non-gold candidates moved onto their day."""
-    rng = np.random.default_rng(seed)
-    shifted = []
-    for s in inputs:
-        gap = s["gap"].copy()
-        far = np.flatnonzero((np.abs(np.nan_to_num(gap, nan=1e9)) > 14) & ~s["gold"]
-                             & s["allowed"])
-        moved = rng.choice(far, size=min(per_query, len(far)), replace=False)
-        gap[moved] = rng.uniform(-0.5, 0.5, size=len(moved))
-        shifted.append({**s, "gap": gap})
-    return shifted
-
-
-def tune(inputs: list[dict[str, np.ndarray]], per_query: int
-         ) -> list[tuple[float, float, Weights]]:
+def tune(index: Index, queries: list[EvalQuery], ids: list[str], per_query: int,
+         seed: int = 0) -> list[tuple[float, float, Weights]]:
     """(plain nDCG@10, nDCG@10 with distractors, weights) for the grid, best mean first."""
-    distracted = with_distractors(inputs, per_query)
+    plain = cases(index, queries)
+    rng = np.random.default_rng(seed)
+    distracted = [dataclasses.replace(case, index=shifted(case.index, query, ids, per_query,
+                                                          rng))
+                  for case, query in zip(plain, queries, strict=True)]
     results = []
     for values in itertools.product(*GRID.values()):
         weights = Weights(**dict(zip(GRID, values, strict=True)))
-        results.append((mean_ndcg(inputs, weights), mean_ndcg(distracted, weights), weights))
+        results.append((mean_ndcg(plain, ids, weights), mean_ndcg(distracted, ids, weights),
+                        weights))
     return sorted(results, key=lambda r: -(r[0] + r[1]))
 
 
@@ -110,16 +125,10 @@ def same_day_distractors(index: Index, queries: list[EvalQuery], ids: list[str],
     rows: dict[str, list[dict[str, float]]] = {m: [] for m in ("recommender", "dense", "bm25",
                                                                "recency")}
     for query in queries:
-        when = query.article.published.timestamp()
-        far = np.flatnonzero(np.abs(index.published - when) > 14 * DAY)
-        far = far[[ids[r] not in query.gold for r in far]]
-        moved = rng.choice(far, size=min(per_query, len(far)), replace=False)
-        published = index.published.copy()
-        published[moved] = when + rng.uniform(-0.5, 0.5, size=len(moved)) * DAY
-        shifted = dataclasses.replace(index, published=published)
+        view = shifted(index, query, ids, per_query, rng)
         vector = np.asarray(index.vectors.vectors[query.row])
         for method in rows:
-            ranked = Ranker(shifted, Weights(), method).rank(
+            ranked = Ranker(view, Weights(), method).rank(
                 Query(query.article, vector, query.exclude), 10)
             ranked_ids = [ids[s.row] for s in ranked]
             rows[method].append({"ndcg@10": metrics.ndcg_at_k(ranked_ids, query.reachable, 10),
@@ -147,7 +156,7 @@ def main() -> None:
                                     model=None, encoder=None, folder=Path(folder),
                                     batch_size=64, progress=None)
         print(f"## Tuning on {len(train)} training queries (published before {args.cut})\n")
-        ranked = tune([signals(index, ids, q) for q in train], args.distractors)
+        ranked = tune(index, train, ids, args.distractors)
         print("| nDCG@10 | with distractors | lexical | time | tau_before_days | "
               "tau_after_days |")
         print("|---:|---:|---:|---:|---:|---:|")

@@ -149,8 +149,8 @@ def _prefixed(recorded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f"encoder/{name}": info for name, info in recorded.items() if name in ONNX_FILES}
 
 
-def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, backend: str,
-                     notes: list[str]) -> tuple[Encoder, str]:
+def _prepare_encoder(reference: Encoder, previous: Index | None, folder: Path, *,
+                     backend: str, notes: list[str]) -> tuple[Encoder, str]:
     """The encoder to build with, and the query encoder the manifest records.
 
     The ONNX export is made once per model (kept in the export cache, see
@@ -194,9 +194,10 @@ def write_pool(pool: Pool, index: Path, *, reference: Encoder, sources: Sequence
     cache = cached_vectors(previous, reference.identity["fingerprint"], previous_hashes)
     articles = pool.articles()
     with new_generation(index) as folder:
-        encoder, query_encoder = _prepare_encoder(reference, previous, folder, backend, notes)
+        encoder, query_encoder = _prepare_encoder(reference, previous, folder, backend=backend,
+                                                   notes=notes)
         vectors, hashes, encoded = embed([a.text for a in articles], encoder, cache,
-                                         batch_size, progress)
+                                         batch_size=batch_size, progress=progress)
         # Same texts in the same order as the previous generation (an unchanged archive):
         # its vectors, FAISS file and BM25 index are already right; copy them (checked).
         same_rows = previous is not None and not previous.salvaged and hashes == previous_hashes
@@ -294,11 +295,12 @@ def add_to_index(paths: Sequence[PathLike], index: PathLike = DEFAULT_INDEX, *,
     """
     index = Path(index)
     with writer_lock(index, on_wait), load_index(index) as current:
-        return _add(current, paths, index, batch_size, strict, progress, encoder)
+        return _add(current, paths, index, batch_size=batch_size, strict=strict,
+                    progress=progress, encoder=encoder)
 
 
-def _add(current: Index, paths: Sequence[PathLike], index: Path, batch_size: int, strict: bool,
-         progress: Progress | None, encoder: Encoder | None) -> BuildResult:
+def _add(current: Index, paths: Sequence[PathLike], index: Path, *, batch_size: int,
+         strict: bool, progress: Progress | None, encoder: Encoder | None) -> BuildResult:
     loaded = _loaded(paths, strict)
     pool = build_pool(loaded.articles, seed=current.candidates())
     source = current.manifest["model"]["source"]

@@ -307,7 +307,7 @@ def read_queries(paths: list[Path], title: str | None, excerpt: str | None,
     return [Article(id="query:", title=title.strip(), excerpt=(excerpt or "").strip())]
 
 
-def _filters(window_days: float | None, older_only: bool, topic: list[str] | None,
+def _filters(*, window_days: float | None, older_only: bool, topic: list[str] | None,
              exclude_provider: list[str] | None, exclude_url: list[str] | None,
              min_score: float | None) -> Filters:
     from recommender.ranking import Filters
@@ -316,7 +316,7 @@ def _filters(window_days: float | None, older_only: bool, topic: list[str] | Non
                    tuple(exclude_url or ()), min_score)
 
 
-def _print_updates(updates: list[Any], dry_run: bool, show_diffs: bool, strict: bool,
+def _print_updates(updates: list[Any], *, dry_run: bool, show_diffs: bool, strict: bool,
                    what: str) -> None:
     """Diffs (with --dry-run), one line per file that could not be changed, the totals."""
     if show_diffs:
@@ -389,7 +389,9 @@ def suggest(
     encoder, note = loaded.query_encoder(model)
     if note:
         err(f"Note: {note}")
-    filters = _filters(window_days, older_only, topic, exclude_provider, exclude_url, min_score)
+    filters = _filters(window_days=window_days, older_only=older_only, topic=topic,
+                       exclude_provider=exclude_provider, exclude_url=exclude_url,
+                       min_score=min_score)
     ranker = Ranker(loaded)
     queries = make_queries(articles, encoder)
     if write or dry_run:
@@ -398,7 +400,8 @@ def suggest(
 
         updates = write_suggestions(ranker, queries, k=k, filters=filters, replace=replace,
                                     dry_run=dry_run, ledger=Ledger(ledger))
-        _print_updates(updates, dry_run, dry_run, strict, plural(len(updates), "file"))
+        _print_updates(updates, dry_run=dry_run, show_diffs=dry_run, strict=strict,
+                       what=plural(len(updates), "file"))
         return
     results = [(q.article, ranker.rank(q, k, filters)) for q in queries]
     if output_format == "json":
@@ -502,8 +505,9 @@ def refresh(
     started = time.perf_counter()
     result = run_refresh(
         paths, index=index, since=since, relative_to=relative_to, k=k,
-        filters=_filters(window_days, older_only, topic, exclude_provider, exclude_url,
-                         min_score),
+        filters=_filters(window_days=window_days, older_only=older_only, topic=topic,
+                         exclude_provider=exclude_provider, exclude_url=exclude_url,
+                         min_score=min_score),
         write=write, replace=replace, strict=strict, ledger=Ledger(ledger))
     report_skipped(result.skipped)
     if output_format == "json":
@@ -517,7 +521,8 @@ def refresh(
         return
     what = (f"{plural(len(result.updates), 'article')} published since "
             f"{result.summary['window_start']}")
-    _print_updates(result.updates, not write, dry_run, strict, what)
+    _print_updates(result.updates, dry_run=not write, show_diffs=dry_run, strict=strict,
+                   what=what)
     err(f"Done in {time.perf_counter() - started:.1f} s.")
     if not write and not dry_run and any(u.changed for u in result.updates):
         err("Nothing was written: add --write to apply, or --dry-run to see the changes.")

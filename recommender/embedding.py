@@ -54,7 +54,7 @@ def _batches(texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def _encode_sorted(texts: Sequence[str], batch_size: int, progress: Progress | None,
+def _encode_sorted(texts: Sequence[str], batch_size: int, progress: Progress | None, *,
                    encode_batch: Callable[[list[str]], np.ndarray], dim: int) -> np.ndarray:
     out = np.zeros((len(texts), dim), dtype=np.float32)
     for rows in _batches(texts, batch_size):
@@ -88,9 +88,10 @@ class HashingEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Progress | None = None) -> np.ndarray:
-        return _encode_sorted(texts, batch_size, progress,
-                              lambda batch: normalise(np.stack([self._vector(t) for t in batch])),
-                              self.dim)
+        return _encode_sorted(
+            texts, batch_size, progress,
+            encode_batch=lambda batch: normalise(np.stack([self._vector(t) for t in batch])),
+            dim=self.dim)
 
 
 def model_fingerprint(folder: Path) -> str:
@@ -160,9 +161,9 @@ class SentenceTransformerEncoder:
         model = self.model
         return _encode_sorted(
             texts, batch_size, progress,
-            lambda batch: normalise(model.encode(batch, batch_size=len(batch),
-                                                 convert_to_numpy=True)),
-            self.identity["dim"],
+            encode_batch=lambda batch: normalise(model.encode(batch, batch_size=len(batch),
+                                                              convert_to_numpy=True)),
+            dim=self.identity["dim"],
         )
 
 
@@ -215,8 +216,8 @@ class OnnxEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Progress | None = None) -> np.ndarray:
-        return _encode_sorted(texts, batch_size, progress, self._encode_batch,
-                              self.identity["dim"])
+        return _encode_sorted(texts, batch_size, progress, encode_batch=self._encode_batch,
+                              dim=self.identity["dim"])
 
 
 def load_encoder(name_or_path: str | None) -> Encoder:

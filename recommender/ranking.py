@@ -59,7 +59,7 @@ def time_factor(gap_days: np.ndarray, weights: Weights) -> np.ndarray:
 
 
 def signal_scores(method: str, cosine: np.ndarray, lexical: np.ndarray, gap_days: np.ndarray,
-                  weights: Weights, rng: np.random.Generator | None = None,
+                  *, weights: Weights, rng: np.random.Generator | None = None,
                   ) -> dict[str, np.ndarray]:
     """Each signal's share of a method's score, per candidate; the score is their sum.
 
@@ -240,16 +240,16 @@ class Ranker:
             gap = (self.index.published[rows] - query.seconds) / DAY \
                 if query.seconds is not None else np.full(len(rows), np.nan)
             parts = signal_scores(self.method, cosine, bm25_all[rows] / bm25_max, gap,
-                                  self.weights, self.random)
+                                  weights=self.weights, rng=self.random)
             score = sum(parts.values())
-            taken = self._walk(query, rows, score, parts, cosine, gap, bm25_all, allowed, k,
-                               filters)
+            taken = self._walk(query, rows, score, parts, cosine=cosine, gap=gap,
+                               bm25_all=bm25_all, allowed=allowed, k=k, filters=filters)
             if len(taken) >= k or len(rows) == int(allowed.sum()) or depth >= len(self.index):
                 return taken
             depth *= 4
 
     def _walk(self, query: Query, rows: np.ndarray, score: np.ndarray,
-              parts: dict[str, np.ndarray], cosine: np.ndarray, gap: np.ndarray,
+              parts: dict[str, np.ndarray], *, cosine: np.ndarray, gap: np.ndarray,
               bm25_all: np.ndarray, allowed: np.ndarray, k: int,
               filters: Filters) -> list[Suggestion]:
         """Take rows best first, skipping the query and repeats, until ``k`` are taken.
@@ -297,8 +297,9 @@ def make_queries(articles: Sequence[Article], encoder: Encoder,
     return [Query(article, vector) for article, vector in zip(articles, vectors, strict=True)]
 
 
-def suggest(index: Index, articles: Sequence[Article], k: int = 5, filters: Filters = Filters(),
-            weights: Weights = Weights(), encoder: Encoder | None = None,
+def suggest(index: Index, articles: Sequence[Article], *, k: int = 5,
+            filters: Filters = Filters(), weights: Weights = Weights(),
+            encoder: Encoder | None = None,
             method: str = "recommender") -> list[list[Suggestion]]:
     """The top ``k`` related articles for each of ``articles`` (one list per article)."""
     if encoder is None:

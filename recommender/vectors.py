@@ -44,7 +44,7 @@ def cached_vectors(index: _VectorRows | None, fingerprint: str,
     return {digest: index.vectors.vectors[row] for row, digest in enumerate(hashes)}
 
 
-def embed(texts: Sequence[str], encoder: Encoder, cache: dict[str, np.ndarray],
+def embed(texts: Sequence[str], encoder: Encoder, cache: dict[str, np.ndarray], *,
           batch_size: int = 64, progress: Progress | None = None,
           ) -> tuple[np.ndarray, list[str], int]:
     """(vectors, content hashes, how many were encoded) for ``texts``, reusing ``cache``."""
