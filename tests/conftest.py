@@ -18,6 +18,19 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+def child_env() -> dict[str, str]:
+    """The environment for a child ``python -m recommender``: this checkout's package first.
+
+    Under mutmut's coverage pass (MUTANT_UNDER_TEST=stats) a child must not record which
+    functions ran: it has no mutmut configuration where it runs, and would fail. Under a
+    mutant, the child runs that mutant too, so child-process tests can kill it.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if env.get("MUTANT_UNDER_TEST") == "stats":
+        del env["MUTANT_UNDER_TEST"]
+    return env
+
+
 @pytest.fixture(autouse=True)
 def ledger_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test has its own record of written entries, never the user's."""

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, feed_file, story_archive
+from conftest import child_env, feed_file, story_archive
 
 from recommender.articles import load_articles
 from recommender.build import add_to_index, build_index
@@ -61,7 +61,7 @@ def test_second_writer_says_it_waits_then_extends_the_newest_generation(tmp_path
     build_index([story_archive(tmp_path / "archive")], index, encoder=HashingEncoder())
     new = feed_file(tmp_path / "new", "n.md", "Night ferry returns", "Service resumes.",
                     "2026-01-20T09:00:00Z", "https://new.example/night-ferry", "New")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     with writer_lock(index):
         # While we hold the lock, another writer swaps in a generation the add must build on.
         added_first = feed_file(tmp_path / "first", "f.md", "Day ferry returns", "Also back.",
@@ -127,7 +127,7 @@ def test_batch_suggest_while_30_rebuilds_run(tmp_path: Path) -> None:
     index = tmp_path / "ix"
     build_index([archive], index, encoder=HashingEncoder())
     queries = _queries(tmp_path / "queries", 200)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     command = [sys.executable, "-m", "recommender", "suggest", str(queries), "--index",
                str(index), "-k", "3", "--format", "json"]
     runs: list[subprocess.Popen[str]] = []

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import child_env
 from typer.testing import CliRunner
 
 from recommender.cli import app, read_queries
 from recommender.errors import RecommenderError
 
-ROOT = Path(__file__).resolve().parent.parent
 MEMORY_CAP = 1 << 30  # bytes of address space for the build process
 TIME_TARGET = 30.0  # seconds for the whole hostile archive
 
@@ -286,7 +286,7 @@ def run_capped(args: list[str], folder: Path) -> tuple[int, str, str, float, int
     """``python -m recommender ARGS`` under the memory cap: exit code, stdout, stderr,
     wall seconds, peak RSS in bytes."""
     out, err = folder / "stdout", folder / "stderr"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     started = time.perf_counter()
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         process = subprocess.Popen([sys.executable, "-m", "recommender", *args], env=env,
