@@ -231,7 +231,8 @@ def build(
     index: IndexOption = DEFAULT_INDEX,
     model: Annotated[str, typer.Option(help="'default' (all-MiniLM-L6-v2), 'hashing', or a "
                                             "local sentence-transformers folder.")] = "default",
-    batch_size: Annotated[int, typer.Option(min=1, help="Texts per encoder batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, max=4096,
+                                            help="Texts per encoder batch.")] = 64,
     strict: StrictOption = False,
     approximate: Annotated[str, typer.Option(
         "--vector-index", callback=_choice("auto", "exact", "hnsw"),
@@ -257,7 +258,8 @@ def add(
     paths: Annotated[list[Path], typer.Argument(
         metavar="PATH...", help="New or changed feed files or folders.")],
     index: IndexOption = DEFAULT_INDEX,
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, max=4096,
+                                            help="Texts per encoder batch.")] = 64,
     strict: StrictOption = False,
 ) -> None:
     """Add new articles to an existing index without a rebuild (atomic, like build)."""
@@ -426,7 +428,8 @@ def evaluate(
     index: Annotated[Path, typer.Option("--index", help="An index whose vectors are reused "
                                                         "(nothing it holds is re-encoded).")
                      ] = DEFAULT_INDEX,
-    k: Annotated[int, typer.Option("-k", min=1, help="Largest cut-off (metrics at 1, 5, k).")
+    k: Annotated[int, typer.Option("-k", min=1, max=1000,
+                                   help="Largest cut-off (metrics at 1, 5, k).")
                  ] = 10,
     methods: Annotated[str, typer.Option(help="Comma-separated: recommender, dense, bm25, "
                                               "recency, random.", callback=_methods_callback)
@@ -439,7 +442,8 @@ def evaluate(
     until: Annotated[str | None, typer.Option(
         help="Only queries published before this date (YYYY-MM-DD).",
         callback=_date_callback)] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1,
+                                      help="Seed of the random baseline.")] = 0,
     model: Annotated[str | None, typer.Option(help="Model, if not the index's.")] = None,
     strict: StrictOption = False,
 ) -> None:

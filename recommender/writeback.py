@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import fcntl
 import os
 import re
 import tempfile
@@ -213,8 +214,14 @@ def unified_diff(path: str | os.PathLike[str], old: str, new: str) -> str:
 
 
 def write_if_unchanged(path: Path, old: str, new: str) -> None:
-    """Write ``new`` unless the file no longer holds ``old`` (an editor saved it meanwhile)."""
-    if read_text(path) != old:
-        raise RecommenderError("the file changed while suggestions were computed", str(path),
-                               "Run the command again")
-    atomic_write(path, new)
+    """Write ``new`` unless the file no longer holds ``old`` (an editor saved it meanwhile).
+
+    Two writers of one file take turns (a lock on the file as it is): the second then finds
+    the first one's text, not its own ``old``, and stops instead of overwriting it.
+    """
+    with open(os.path.realpath(path), "rb") as current:
+        fcntl.flock(current, fcntl.LOCK_EX)
+        if read_text(path) != old:
+            raise RecommenderError("the file changed while suggestions were computed",
+                                   str(path), "Run the command again")
+        atomic_write(path, new)

@@ -204,7 +204,9 @@ def test_suggest_dash_reads_the_article_from_stdin(index: Path) -> None:
     ("suggest", NEW[0], "--format", "csv"), ("suggest", NEW[0], "--exclude-url", "http://["),
     ("suggest", NEW[0], "--replace"), ("suggest", NEW[0], "-k", "0"),
     ("refresh", DATA, "--since", "7days"), ("evaluate", DATA, "--methods", "dense,foo"),
-    ("evaluate", DATA, "--since", "2026-13-01"), ("evaluate", DATA, "--until", "soon")])
+    ("evaluate", DATA, "--since", "2026-13-01"), ("evaluate", DATA, "--until", "soon"),
+    ("evaluate", DATA, "--seed", "-1"), ("evaluate", DATA, "-k", "100000"),
+    ("build", DATA, "--batch-size", "99999999999")])
 def test_every_command_line_mistake_exits_2(index: Path, args: tuple) -> None:
     result = run(*args, "--index", index)
     assert result.exit_code == 2, result.output

@@ -242,3 +242,28 @@ def test_an_unexpected_failure_is_this_files_error(article: Path) -> None:
     assert str(caught.value) == (
         f"cannot update its related list (quality is nan, which YAML cannot carry back as "
         f"read), {article}. The file is unchanged; fix it or leave it out")
+
+
+def test_a_second_writer_of_one_file_waits_then_finds_the_first_ones_text(
+        article: Path) -> None:
+    import fcntl
+    import threading
+
+    outcome: list[object] = []
+
+    def write() -> None:
+        try:
+            outcome.append(write_related(article, [entry("x")], k=5))
+        except RecommenderError as exc:
+            outcome.append(exc)
+
+    with open(article, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another writer, in the middle of its write
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and outcome == []  # it waits for its turn
+        article.write_text(FILE.replace("Curated A", "Curated A, by the other writer"))
+    writer.join(10)
+    assert "changed while suggestions were computed" in str(outcome[0])
+    assert "by the other writer" in article.read_text()
