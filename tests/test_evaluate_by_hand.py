@@ -68,12 +68,16 @@ def tiny_archive(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> EvaluationResults:
-    folder = tmp_path_factory.mktemp("by-hand")
+def tiny_results(folder: Path) -> EvaluationResults:
+    """The evaluation this module works out by hand: recency and bm25 at k = 2."""
     archive = tiny_archive(folder / "archive")
     return evaluate([archive], folder / "no-index", k=2, methods=("recency", "bm25"),
                     encoder=HashingEncoder()).results
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> EvaluationResults:
+    return tiny_results(tmp_path_factory.mktemp("by-hand"))
 
 
 def _ids(names: str) -> list[str]:

@@ -9,10 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_evaluate_by_hand import URL, tiny_archive
+from test_evaluate_by_hand import URL, tiny_results
 
-from recommender.embedding import HashingEncoder
-from recommender.evaluate import EvaluationResults, evaluate
+from recommender.evaluate import EvaluationResults
 from recommender.report import html_report, summary_markdown, write_results
 
 # Reachable means (see test_evaluate_by_hand): nDCG@2 recency 0.748, bm25 0.796; recall@2
@@ -45,10 +44,7 @@ Over all 4 queries (gold = every curated item):
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> EvaluationResults:
-    folder = tmp_path_factory.mktemp("report-e2e")
-    archive = tiny_archive(folder / "archive")
-    return evaluate([archive], folder / "no-index", k=2, methods=("recency", "bm25"),
-                    encoder=HashingEncoder()).results
+    return tiny_results(tmp_path_factory.mktemp("report-e2e"))
 
 
 @pytest.fixture(scope="module")
