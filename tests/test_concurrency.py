@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import child_env, feed_file, story_archive
 
 from recommender.articles import load_articles
@@ -23,6 +24,7 @@ from recommender.embedding import HashingEncoder
 from recommender.ranking import suggest
 from recommender.store import load_index, writer_lock
 
+pytestmark = pytest.mark.slow
 TRIALS = 20
 
 

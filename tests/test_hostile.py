@@ -310,6 +310,7 @@ def test_the_campaign_is_big_enough() -> None:
     assert len({c.name for c in cases}) == len(cases)
 
 
+@pytest.mark.slow
 def test_a_build_of_the_hostile_archive_indexes_every_good_file_and_reports_every_bad_one(
         hostile: tuple[Path, dict[str, Case]]) -> None:
     folder, cases = hostile
@@ -339,6 +340,7 @@ def test_a_build_of_the_hostile_archive_indexes_every_good_file_and_reports_ever
     assert elapsed <= TIME_TARGET and peak <= MEMORY_CAP
 
 
+@pytest.mark.slow
 def test_strict_fails_on_the_first_bad_file_with_one_line(
         hostile: tuple[Path, dict[str, Case]]) -> None:
     folder, cases = hostile
