@@ -94,6 +94,13 @@ def render_items(entries: Sequence[Mapping[str, Any]], dash_indent: int = 2) -> 
     return render(list(entries), dash_indent - 2)
 
 
+def read_back(entries: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """``entries`` as YAML will read them once written (datetimes parsed, and so on)."""
+    if not entries:
+        return []
+    return yaml.load("\n".join(render_items(entries)) + "\n", Loader=_SAFE_LOADER)
+
+
 def render_related(entries: Sequence[Mapping[str, Any]], newline: str = "\n") -> str:
     """A whole ``related:`` block for ``entries``, ending with a newline."""
     lines = ["related: []"] if not entries else ["related:", *render_items(entries)]

@@ -113,11 +113,6 @@ class Suggestion:
         """The suggestion as a ``related:`` entry, exactly as the feed writes one."""
         return feed_entry(self.record)
 
-    @property
-    def record_urls(self) -> tuple[str, ...]:
-        """The canonical URLs of the suggested article (its id and aliases)."""
-        return (self.record["id"], *self.record.get("aliases", ()))
-
     def explanation(self) -> dict[str, Any]:
         return {
             "cosine": round(self.cosine, 4),

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from recommender.articles import canonical_url, parse_front_matter, read_text
 from recommender.errors import RecommenderError
-from recommender.feedyaml import render_items
+from recommender.feedyaml import read_back
 from recommender.ledger import Ledger, fingerprint
 from recommender.ranking import Filters, Query, Ranker, Suggestion
 from recommender.writeback import (
@@ -32,7 +30,6 @@ from recommender.writeback import (
 )
 
 _URL_KEYS = ("webUrl", "originalUrl", "ampWebUrl", "cdnAmpWebUrl")
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -66,13 +63,6 @@ class _Current:
     @property
     def curated(self) -> list[int]:
         return [i for i, own in enumerate(self.own) if not own]
-
-
-def read_back(entries: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """``entries`` as YAML will read them once written (datetimes parsed, and so on)."""
-    if not entries:
-        return []
-    return yaml.load("\n".join(render_items(entries)) + "\n", Loader=_SAFE_LOADER)
 
 
 def _read_current(path: Path, ledger: Ledger) -> _Current:
