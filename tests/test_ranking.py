@@ -161,3 +161,35 @@ def test_add_keeps_the_requested_vector_index_kind(built, tmp_path, encoder) -> 
     result = add_to_index([new], built.folder.parent / "default", encoder=encoder)
     assert result.manifest["vector_index"]["requested"] == "auto"
     assert result.manifest["vector_index"]["kind"] == "exact"
+
+
+def test_filters_match_names_domains_topics_and_aliases_whatever_their_case(
+        tmp_path, encoder) -> None:
+    folder = tmp_path / "a"
+    feed_file(folder, "q.md", "Harbor drone ban", "Drones banned over parks.",
+              "2026-01-10T09:00:00Z", "https://q.example/q", "Query", extra="topics: [AI]")
+    feed_file(folder, "named.md", "Harbor drone ban upheld", "Drones stay banned.",
+              "2026-01-10T10:00:00Z", "https://named.example/x", "Named",
+              extra="topics: [Drones, AI]")
+    feed_file(folder, "aliased.md", "Harbor drone ban appeal", "Drone makers appeal.",
+              "2026-01-10T11:00:00Z", "https://aliased.example/x",
+              extra="originalUrl: \"https://orig.example/appeal\"\ntopics: [Courts]")
+    feed_file(folder, "domain-only.md", "Harbor drone ban costs", "What the ban costs.",
+              "2026-01-10T12:00:00Z", "https://d.example/x",
+              extra="provider:\n  domain: Domain.Example")
+    build_index([folder], tmp_path / "ix", encoder=encoder)
+    index = load_index(tmp_path / "ix")
+    query = load_article(folder / "q.md")
+
+    def ranked(**filters) -> list[str]:
+        [result] = suggest(index, [query], k=5, filters=Filters(**filters), encoder=encoder)
+        return sorted(s.record["webUrl"] for s in result)
+
+    everyone = ["https://aliased.example/x", "https://d.example/x", "https://named.example/x"]
+    assert ranked() == everyone
+    assert ranked(exclude_providers=("DOMAIN.example",)) == everyone[:1] + everyone[2:]
+    assert ranked(exclude_providers=("NAMED",)) == everyone[:2]  # its name
+    assert ranked(exclude_providers=("named.example",)) == everyone[:2]  # its domain
+    assert ranked(topics=("ai",)) == ["https://named.example/x"]  # none without topics
+    assert ranked(topics=("courts", "DRONES")) == [everyone[0], everyone[2]]
+    assert ranked(exclude_urls=("http://www.orig.example/appeal/",)) == everyone[1:]
