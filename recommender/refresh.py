@@ -46,8 +46,8 @@ def parse_since(since: str) -> timedelta | datetime:
     except (ValueError, OverflowError):
         start = None
     if start is None:
-        raise ValueError(f"cannot read '{since}': use a span such as 7d, 48h or 2w, or a "
-                         "date YYYY-MM-DD")
+        raise ValueError(f"cannot read '{since}' as a span (7d, 48h, 2w) or a date "
+                         "(YYYY-MM-DD)")
     return start
 
 
@@ -58,7 +58,8 @@ def window_start(since: str, newest: datetime | None, now: datetime | None = Non
     try:
         span = parse_since(since)
     except ValueError as exc:
-        raise RecommenderError(str(exc), "--since", "Use 7d, 48h, 2w or YYYY-MM-DD") from None
+        raise RecommenderError(str(exc), "--since",
+                               "Give a span such as 7d or a date such as 2026-11-01") from None
     if isinstance(span, datetime):
         return span
     if relative_to not in RELATIVE_TO:

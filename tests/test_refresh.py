@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,24 @@ def test_window_spans_dates_and_zones() -> None:
     assert window_start("2026-01-10", NEWEST) == datetime(2026, 1, 10, tzinfo=timezone.utc)
     assert window_start("2026-01-10T00:00:00+02:00", NEWEST) == datetime(
         2026, 1, 9, 22, 0, tzinfo=timezone.utc)
-    with pytest.raises(RecommenderError, match="cannot read 'last week'"):
+    with pytest.raises(RecommenderError) as caught:
         window_start("last week", NEWEST)
+    assert str(caught.value) == ("cannot read 'last week' as a span (7d, 48h, 2w) or a date "
+                                 "(YYYY-MM-DD), --since. Give a span such as 7d or a date "
+                                 "such as 2026-11-01")
+    with pytest.raises(RecommenderError) as caught:
+        window_start("7d", NEWEST, relative_to="yesterday")
+    assert str(caught.value) == ("unknown --relative-to 'yesterday', --relative-to. Use "
+                                 "newest or now")
+    with pytest.raises(RecommenderError) as caught:
+        window_start("7d", None)
+    assert str(caught.value) == ("no article has a publication date, --since. Use "
+                                 "--relative-to now")
+    before = datetime.now(timezone.utc)
+    start = window_start("1d", None, relative_to="now")  # now is the clock's, in UTC
+    assert before - timedelta(days=1) <= start <= datetime.now(timezone.utc) - timedelta(days=1)
+    with pytest.raises(ValueError, match=r"^the span '99999999999d' is too long$"):
+        parse_since("99999999999d")
     # Further back than year 1: the window holds everything, it does not overflow.
     assert window_start("99999999d", NEWEST) == datetime.min.replace(tzinfo=timezone.utc)
 
@@ -61,6 +77,14 @@ def refreshable(tmp_path: Path, encoder):
     archive = _archive(tmp_path / "archive")
     build_index([archive], tmp_path / "ix", encoder=encoder)
     return archive, tmp_path / "ix"
+
+
+def test_the_default_window_is_the_week_before_the_newest_article(refreshable,
+                                                                   encoder) -> None:
+    archive, index = refreshable
+    result = refresh([archive], index=index, encoder=encoder)
+    assert result.window_start == datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+    assert len(result.updates) == 8  # every article but the stadium story (2025)
 
 
 def test_selects_the_window_relative_to_the_newest_article(refreshable, encoder) -> None:
