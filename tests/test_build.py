@@ -271,3 +271,26 @@ def test_export_cache_defaults_to_the_user_cache(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("RECOMMENDER_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert onnx_export.export_cache() == tmp_path / "recommender"
+
+
+def test_add_carries_every_field_of_every_existing_row(tmp_path: Path, encoder) -> None:
+    """`add` rebuilds the pool from the index's own rows: each row must come back whole."""
+    folder = tmp_path / "a"
+    feed_file(folder, "rich.md", "Rich article", "With every field.", "2026-01-10T09:00:00Z",
+              "https://rich.example/a", "Rich",
+              extra=("ampWebUrl: \"https://rich.example/amp/a\"\n"
+                     "cdnAmpWebUrl: \"https://cdn.example/c/rich.example/amp/a\"\n"
+                     "quality: 71\ntopics: [AI, Chips]\nimages:\n"
+                     "  - {url: \"https://img.example/a.jpg\", width: 10, height: 5, "
+                     "isCached: true}"),
+              related=[{"title": "Listed elsewhere", "webUrl": "https://other.example/b",
+                        "excerpt": "Only known from the list.", "date": "2026-01-11T08:00:00Z",
+                        "provider": "Other"}])
+    build_index([folder], tmp_path / "ix", encoder=encoder)
+    before = list(load_index(tmp_path / "ix").records)
+    assert {r["kind"] for r in before} == {"file", "stub"}
+    new = feed_file(tmp_path / "n", "n.md", "Newcomer", url="https://new.example/n")
+    add_to_index([new], tmp_path / "ix", encoder=encoder)
+    after = list(load_index(tmp_path / "ix").records)
+    assert after[:len(before)] == before
+    assert after[-1]["title"] == "Newcomer"
