@@ -91,3 +91,25 @@ def test_an_unwritable_ledger_is_said_before_anything_is_written(tmp_path: Path)
         Ledger(blocker / "sub" / "ledger.jsonl").ensure_writable()
     Ledger(tmp_path / "new" / "ledger.jsonl").ensure_writable()
     assert (tmp_path / "new" / "ledger.jsonl").read_text() == ""
+
+
+def test_compaction_happens_exactly_past_the_threshold(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ledger_module, "COMPACT_FROM", 4)
+    path = tmp_path / "ledger.jsonl"
+    ledger = Ledger(path)
+    counts = []
+    for n in range(6):
+        ledger.record(tmp_path / "a.md", [{"n": n}])
+        counts.append(len(path.read_text().splitlines()))
+    # 4 lines is not past 4; the 5th line is (and is more than twice the 1 file): compacted
+    # to 1; then counting starts again from that 1.
+    assert counts == [1, 2, 3, 4, 1, 2]
+    reopened = Ledger(path)
+    reopened.record(tmp_path / "b.md", [{"n": 0}])
+    assert len(path.read_text().splitlines()) == 3
+
+
+def test_recording_nothing_for_a_new_file_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path).record(tmp_path / "a.md", [])
+    assert not path.exists()
