@@ -36,6 +36,12 @@ def _is_content(line: str) -> bool:
     return bool(stripped) and not stripped.startswith("#")
 
 
+def _holds_inline_value(key_line: str) -> bool:
+    """``related: []``, a flow list or ``null`` on the key's own line."""
+    value = key_line.split(":", 1)[1].strip()
+    return bool(value) and not value.startswith("#")
+
+
 @dataclass
 class Block:
     """Where the ``related:`` list sits in a file's text, and its items' lines."""
@@ -64,8 +70,7 @@ class Block:
     def inline(self) -> bool:
         """The list is written on the key's line (``related: []``, a flow list, ``null``)."""
         assert self.first is not None
-        value = self.lines[self.first].split(":", 1)[1].strip()
-        return bool(value) and not value.startswith("#")
+        return _holds_inline_value(self.lines[self.first])
 
 
 def find_block(text: str) -> Block:
@@ -78,16 +83,17 @@ def find_block(text: str) -> Block:
     last = first + 1
     for i in range(first + 1, len(lines)):
         line = lines[i]
-        if _is_content(line) and not line[0].isspace() and not line.startswith("-"):
+        if not _is_content(line):
+            continue  # trailing blank and comment lines belong to what follows
+        if not line[0].isspace() and not line.startswith("-"):
             break  # the next top-level key
-        if _is_content(line):
-            last = i + 1  # trailing blank and comment lines belong to what follows
+        last = i + 1
     body = [i for i in range(first + 1, last) if _is_content(lines[i])]
     dash = min((len(lines[i]) - len(lines[i].lstrip(" ")) for i in body), default=2)
     starts = [i for i in body if lines[i][dash:dash + 1] == "-" and
               lines[i][dash + 1:dash + 2] in (" ", "\n", "\r", "")]
     if not starts and body:
-        if Block(text, start, end, lines, first, last, [], dash).inline:
+        if _holds_inline_value(lines[first]):
             raise ValueError("the related list is written in flow style over several lines")
         raise ValueError("the related list is not a list of entries")
     items, lead = [], first + 1
