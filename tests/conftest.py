@@ -18,6 +18,23 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--campaigns", action="store_true",
+                     help="also run the long safety campaigns (marker `campaign`); CI does")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The campaigns (hundreds of hostile files, every damaged index, concurrent processes,
+    # the whole real corpus written back) take most of a full run; the everyday suite
+    # stays fast, and `--campaigns` (CI, the README's test command) runs them too.
+    if config.getoption("--campaigns"):
+        return
+    skip = pytest.mark.skip(reason="a long safety campaign: run with --campaigns")
+    for item in items:
+        if "campaign" in item.keywords:
+            item.add_marker(skip)
+
+
 def child_env() -> dict[str, str]:
     """The environment for a child ``python -m recommender``: this checkout's package first.
 

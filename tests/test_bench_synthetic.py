@@ -6,6 +6,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 from recommender.articles import load_articles
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -19,9 +21,16 @@ def _contents(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.md"))}
 
 
-def test_archive_reads_without_errors(tmp_path: Path) -> None:
-    paths = synthetic.write_archive(tmp_path, 200)
-    loaded = load_articles([tmp_path])
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """One archive of 200 for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    return folder, synthetic.write_archive(folder, 200)
+
+
+def test_archive_reads_without_errors(archive: tuple[Path, list[Path]]) -> None:
+    folder, paths = archive
+    loaded = load_articles([folder])
     assert len(paths) == 200
     assert loaded.errors == []
     assert len(loaded.articles) == 200
@@ -33,16 +42,16 @@ def test_archive_reads_without_errors(tmp_path: Path) -> None:
 
 
 def test_archive_is_deterministic_for_a_seed(tmp_path: Path) -> None:
-    synthetic.write_archive(tmp_path / "a", 200, seed=3)
-    synthetic.write_archive(tmp_path / "b", 200, seed=3)
-    synthetic.write_archive(tmp_path / "c", 200, seed=4)
+    synthetic.write_archive(tmp_path / "a", 60, seed=3)
+    synthetic.write_archive(tmp_path / "b", 60, seed=3)
+    synthetic.write_archive(tmp_path / "c", 60, seed=4)
     assert _contents(tmp_path / "a") == _contents(tmp_path / "b")
     assert _contents(tmp_path / "a") != _contents(tmp_path / "c")
 
 
-def test_related_lists_point_at_other_generated_articles(tmp_path: Path) -> None:
-    synthetic.write_archive(tmp_path, 200)
-    articles = load_articles([tmp_path]).articles
+def test_related_lists_point_at_other_generated_articles(
+        archive: tuple[Path, list[Path]]) -> None:
+    articles = load_articles([archive[0]]).articles
     by_id = {a.id: a for a in articles}
     linked = [a for a in articles if a.related]
     assert len(linked) >= 40

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,13 +22,21 @@ def run(*args: str, input: str | None = None):
     return runner.invoke(app, [str(a) for a in args], input=input)
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Path:
-    target = tmp_path / "ix"
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("cli") / "ix"
     result = run("build", DATA, "--index", target, "--model", "hashing")
     assert result.exit_code == 0, result.output
     assert "Indexed" in result.stdout and "encoded" in result.stdout
     return target
+
+
+@pytest.fixture
+def index(built_once: Path, tmp_path: Path) -> Path:
+    """A private copy of one build of data/: tests may add to it or damage it."""
+    # The index is a link to a generation folder beside it: copy the folder holding both.
+    shutil.copytree(built_once.parent, tmp_path / "copy", symlinks=True)
+    return tmp_path / "copy" / built_once.name
 
 
 def test_suggest_yaml_is_a_related_list_in_the_feed_schema(index: Path) -> None:

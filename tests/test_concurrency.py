@@ -24,7 +24,7 @@ from recommender.embedding import HashingEncoder
 from recommender.ranking import suggest
 from recommender.store import load_index, writer_lock
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.campaign]
 TRIALS = 20
 
 

@@ -61,6 +61,7 @@ def test_written_entries_are_byte_identical_to_the_curated_ones(corpus: Path,
     assert identical == checked - len(older_style) and len(older_style) <= 1
 
 
+@pytest.mark.campaign
 def test_the_periodic_job_and_suggest_write_lose_no_curated_entry(corpus: Path,
                                                                    tmp_path: Path) -> None:
     archive = tmp_path / "archive"

@@ -311,6 +311,7 @@ def test_the_campaign_is_big_enough() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.campaign
 def test_a_build_of_the_hostile_archive_indexes_every_good_file_and_reports_every_bad_one(
         hostile: tuple[Path, dict[str, Case]]) -> None:
     folder, cases = hostile
@@ -341,6 +342,7 @@ def test_a_build_of_the_hostile_archive_indexes_every_good_file_and_reports_ever
 
 
 @pytest.mark.slow
+@pytest.mark.campaign
 def test_strict_fails_on_the_first_bad_file_with_one_line(
         hostile: tuple[Path, dict[str, Case]]) -> None:
     folder, cases = hostile
@@ -369,6 +371,7 @@ def test_no_articles_found_names_the_reasons(tmp_path: Path) -> None:
         "with front matter\n")
 
 
+@pytest.mark.campaign
 def test_parsing_on_every_core_gives_the_same_reports(
         hostile: tuple[Path, dict[str, Case]], monkeypatch: pytest.MonkeyPatch) -> None:
     import recommender.articles as articles
@@ -394,6 +397,7 @@ def _stdin_is_an_article(data: bytes) -> bool:
     return "\x00" in text or text.lstrip("\ufeff").startswith("---") or not text.strip()
 
 
+@pytest.mark.campaign
 def test_suggest_on_stdin_gives_a_clean_error_for_every_hostile_text(
         hostile: tuple[Path, dict[str, Case]], monkeypatch) -> None:
     """Every text goes through what `suggest` does with stdin (read_queries): it gives an

@@ -64,16 +64,30 @@ def error_pattern(index: Path) -> re.Pattern[str]:
                       rf"Rebuild it: recommender build <archive> --index {where}\n")
 
 
-@pytest.fixture
-def indexed(tmp_path: Path) -> tuple[Path, Path, str]:
-    archive = story_archive(tmp_path / "archive")
-    index = tmp_path / "ix"
+@pytest.fixture(scope="module")
+def indexed_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    folder = tmp_path_factory.mktemp("damage")
+    archive = story_archive(folder / "archive")
+    index = folder / "built" / "ix"
     assert cli("build", archive, "--index", index, "--model", "hashing").exit_code == 0
     answer = cli("suggest", archive / "a1.md", "--index", index, "-f", "json", "-k", "4")
     assert answer.exit_code == 0, answer.output
     return archive, index, answer.stdout
 
 
+@pytest.fixture
+def indexed(indexed_once: tuple[Path, Path, str], tmp_path: Path) -> tuple[Path, Path, str]:
+    """(the archive, a private copy of its index to damage, the undamaged index's answer).
+
+    The archive is shared and only read; the index is a link to a generation folder beside
+    it, so the folder holding both is copied.
+    """
+    archive, index, answer = indexed_once
+    shutil.copytree(index.parent, tmp_path / "copy", symlinks=True)
+    return archive, tmp_path / "copy" / index.name, answer
+
+
+@pytest.mark.campaign
 @pytest.mark.parametrize("how", ["truncate", "zero", "flip", "delete"])
 @pytest.mark.parametrize("name", FILES)
 def test_damaged_file_is_reported_and_build_repairs_it(indexed, name: str, how: str) -> None:
