@@ -483,9 +483,10 @@ def _remove_old_generations(path: Path, keep: set[str]) -> None:
 
 def _remove_unleased(folder: Path) -> None:
     try:
+        # Created if missing (a generation from before leases), so that a reader opening it
+        # now and this remover agree through the same lock.
         handle = open(folder / LEASE, "ab")  # noqa: SIM115
-    except OSError:  # no lease file (an index from before leases): nobody can hold it
-        shutil.rmtree(folder, ignore_errors=True)
+    except OSError:  # not even openable: leave the folder to a later build
         return
     with handle:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.index import VectorIndex, top_rows, write_faiss
+from recommender.index import VectorIndex, choose_kind, kind_info, top_rows, write_faiss
 
 # Five unit vectors in 3-D; the query is the first axis, so the cosines are the x components.
 VECTORS = np.array([[1.0, 0.0, 0.0],        # cosine 1.0: row 0 is the best
@@ -47,3 +47,50 @@ def test_hnsw_search_finds_the_same_rows_row_0_included(tmp_path: Path) -> None:
     assert index.search(QUERY, 3).tolist() == [0, 4, 2]  # through the graph: depth < rows
     assert index.search(QUERY.astype(np.float64), 4).tolist() == [0, 4, 2, 1]
     assert index.search(QUERY, 5).tolist() == BEST_FIRST  # every row: exact, no graph
+
+
+@pytest.mark.parametrize(("count", "asked", "kind"), [
+    (1, "auto", "exact"), (100_000, "auto", "exact"), (100_001, "auto", "hnsw"),
+    (10, "hnsw", "hnsw"), (10**7, "exact", "exact")])
+def test_exact_up_to_100k_vectors_unless_asked(count: int, asked: str, kind: str) -> None:
+    assert choose_kind(count, asked) == kind
+    assert choose_kind(count) == choose_kind(count, "auto")
+
+
+def test_the_manifest_records_what_a_graph_is_reused_for() -> None:
+    assert kind_info("exact") == {"kind": "exact", "faiss": "IndexFlatIP"}
+    assert kind_info("hnsw") == {"kind": "hnsw", "faiss": "IndexHNSWFlat", "M": 32,
+                                 "efConstruction": 80, "efSearch": 128}
+    kind_info("hnsw")["M"] = 4  # a caller's copy: the recorded settings stay
+    assert kind_info("hnsw")["M"] == 32
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_written_faiss_index_holds_every_vector(tmp_path: Path, kind: str) -> None:
+    import faiss
+
+    assert write_faiss(VECTORS, tmp_path, kind) == kind_info(kind)
+    index = faiss.read_index(str(tmp_path / "faiss.index"))
+    assert index.ntotal == 5 and index.d == 3
+    assert type(index).__name__ == kind_info(kind)["faiss"]
+    _, rows = index.search(QUERY[None, :], 5)
+    assert rows[0].tolist() == BEST_FIRST
+    if kind == "hnsw":
+        assert index.hnsw.efConstruction == 80
+
+
+def test_extending_a_faiss_index_adds_only_the_new_rows(tmp_path: Path) -> None:
+    import faiss
+
+    write_faiss(VECTORS[:3], tmp_path, "hnsw")
+    (tmp_path / "faiss.index").rename(tmp_path / "old.index")
+    write_faiss(VECTORS, tmp_path, "hnsw", extend=tmp_path / "old.index")
+    index = faiss.read_index(str(tmp_path / "faiss.index"))
+    assert index.ntotal == 5
+    _, rows = index.search(QUERY[None, :], 5)
+    assert rows[0].tolist() == BEST_FIRST
+    with pytest.raises(ValueError, match=r"old\.index does not hold a prefix"):
+        write_faiss(VECTORS[:2], tmp_path, "hnsw", extend=tmp_path / "old.index")
+    with pytest.raises(ValueError, match=r"old\.index does not hold a prefix"):
+        write_faiss(np.zeros((5, 4), dtype=np.float32), tmp_path, "hnsw",
+                    extend=tmp_path / "old.index")
