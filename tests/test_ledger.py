@@ -113,3 +113,55 @@ def test_recording_nothing_for_a_new_file_writes_nothing(tmp_path: Path) -> None
     path = tmp_path / "ledger.jsonl"
     Ledger(path).record(tmp_path / "a.md", [])
     assert not path.exists()
+
+
+def test_a_reopened_ledger_counts_the_lines_already_there(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ledger_module, "COMPACT_FROM", 4)
+    path = tmp_path / "ledger.jsonl"
+    first = Ledger(path)
+    for n in range(4):
+        first.record(tmp_path / "a.md", [{"n": n}])
+    Ledger(path).record(tmp_path / "a.md", [{"n": 4}])  # its 5th line: past 4, compacted
+    assert [json.loads(line)["entries"] for line in path.read_text().splitlines()] == [
+        [fingerprint({"n": 4})]]
+
+
+def test_a_damaged_line_does_not_hide_the_lines_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text('{"file": "/a.md", "entr\n' + json.dumps({"file": "/b.md",
+                                                               "entries": ["f2"]}) + "\n")
+    assert Ledger(path).own("/b.md") == {"f2"}
+
+
+def test_compaction_waits_until_lines_are_more_than_twice_the_files(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setattr(ledger_module, "COMPACT_FROM", 4)
+    path = tmp_path / "ledger.jsonl"
+    ledger = Ledger(path)
+    counts = []
+    for n, name in enumerate("abcabca"):
+        ledger.record(tmp_path / f"{name}.md", [{"n": n}])
+        counts.append(len(path.read_text().splitlines()))
+    # Three files: 5 and 6 lines are past 4 but not more than 2 x 3; the 7th line is.
+    assert counts == [1, 2, 3, 4, 5, 6, 3]
+
+
+def test_compaction_drops_damaged_lines_of_every_kind(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ledger_module, "COMPACT_FROM", 1)
+    path = tmp_path / "ledger.jsonl"
+    # Not JSON (ValueError), no "file" (KeyError), not an object (TypeError).
+    path.write_text('{"file": "/a.md", "entr\n{"entries": []}\n[1, 2]\n')
+    ledger = Ledger(path)
+    ledger.record(tmp_path / "b.md", [{"n": 1}])
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(Path(line["file"]).name, line["entries"]) for line in lines] == [
+        ("b.md", [fingerprint({"n": 1})])]
+
+
+def test_a_ledger_that_is_a_folder_is_said_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "ledger.jsonl").mkdir()
+    with pytest.raises(RecommenderError) as caught:
+        Ledger(tmp_path / "ledger.jsonl").ensure_writable()
+    assert str(caught.value) == (
+        f"cannot write the ledger (Is a directory), {tmp_path / 'ledger.jsonl'}. "
+        "Set RECOMMENDER_LEDGER or --ledger to a writable file")
