@@ -73,9 +73,14 @@ def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
     depth = min(depth, len(scores))
     if depth <= 0:
         return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(
-        len(scores))
-    return top[np.lexsort((top, -scores[top]))]
+    if depth < len(scores):
+        # Every row tied with the cut-off score competes for the last places (a partition
+        # alone would pick among them arbitrarily, not by position).
+        cut = np.partition(-scores, depth - 1)[depth - 1]
+        top = np.flatnonzero(-scores <= cut)
+    else:
+        top = np.arange(len(scores))
+    return top[np.lexsort((top, -scores[top]))][:depth]
 
 
 class VectorIndex:

@@ -234,12 +234,14 @@ def test_build_and_add_summaries_count_in_words(tmp_path: Path) -> None:
     assert result.stdout.startswith(
         f"Indexed 1 article (1 file + 0 related entries; 1 encoded, 0 reused) into "
         f"{tmp_path / 'ix'} in ")
+    assert result.stderr == ""  # no progress bars (of the BM25 library either) off a terminal
     two = feed_file(tmp_path / "b", "two.md", "A second article", url="https://x.example/2",
                     related=[{"title": "Linked", "webUrl": "https://x.example/3"}])
     result = run("add", two, "--index", tmp_path / "ix")
     assert result.stdout.startswith(
         f"Added 1 file to {tmp_path / 'ix'}, which now holds 3 articles (2 files + 1 related "
         "entry; 2 encoded, 1 reused), in ")
+    assert result.stderr == ""
 
 
 def test_table_on_a_narrow_terminal_and_long_provider_names(tmp_path: Path) -> None:

@@ -27,6 +27,13 @@ def test_top_rows_are_the_best_first(depth: int, rows: list[int]) -> None:
     assert found.tolist() == rows and found.dtype == np.int64
 
 
+@pytest.mark.parametrize("depth", [1, 10, 100, 999])
+def test_top_rows_of_many_scores_are_exactly_the_sorted_ones(depth: int) -> None:
+    # Rounded to give many ties: the expected order is a stable sort (lower position first).
+    scores = np.round(np.random.default_rng(7).random(1000), 2)
+    assert top_rows(scores, depth).tolist() == np.argsort(-scores, kind="stable")[:depth].tolist()
+
+
 def test_ties_keep_the_lower_position_first() -> None:
     assert top_rows(np.array([0.5, 0.9, 0.5, 0.9]), 3).tolist() == [1, 3, 0]
 
@@ -36,6 +43,7 @@ def test_exact_search_and_scores() -> None:
     assert len(index) == 5
     assert index.scores(QUERY).tolist() == pytest.approx([1.0, 0.0, 0.6, -1.0, 0.8])
     assert index.scores(QUERY).dtype == np.float32
+    assert index.scores(QUERY.astype(np.float64)).dtype == np.float32
     assert index.scores(QUERY, np.array([4, 2])).tolist() == pytest.approx([0.8, 0.6])
     assert index.search(QUERY, 2).tolist() == [0, 4]
     assert index.search(QUERY, 50).tolist() == BEST_FIRST
