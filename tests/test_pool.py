@@ -4,8 +4,8 @@ from pathlib import Path
 
 from conftest import feed_file
 
-from recommender.articles import load_articles
-from recommender.pool import build_pool
+from recommender.articles import Article, load_articles
+from recommender.pool import Candidate, build_pool
 
 
 def test_pool_merges_stubs_into_files_and_keeps_provenance(archive: Path) -> None:
@@ -62,3 +62,69 @@ def test_same_stub_listed_twice_is_one_candidate(tmp_path: Path) -> None:
     stubs = [c for c in pool.candidates if not c.is_file]
     assert len(stubs) == 1
     assert stubs[0].mentioned_by == {"https://x.example/a", "https://x.example/b"}
+
+
+def _article(url: str, title: str, **fields) -> Article:
+    return Article(id=url, title=title, url=url, **fields)
+
+
+def test_a_file_keeps_its_fields_and_takes_only_missing_ones_from_a_stub(tmp_path: Path) -> None:
+    stub = _article("https://y.example/b", "Stub title", excerpt="Stub excerpt", quality=80,
+                    provider="Stub News")
+    listing = _article("https://x.example/a", "Listing", related=(stub,))
+    file = _article("https://y.example/b", "Full title", excerpt="Full excerpt", path="b.md")
+    pool = build_pool([listing, file])
+    merged = pool.candidates[pool.by_url["https://y.example/b"]]
+    assert merged.is_file and merged.mentioned_by == {"https://x.example/a"}
+    assert (merged.article.title, merged.article.excerpt, merged.article.quality,
+            merged.article.provider, merged.article.path) == (
+        "Full title", "Full excerpt", 80, "Stub News", "b.md")
+
+
+def test_a_second_entry_of_a_stub_fills_the_first_ones_gaps() -> None:
+    first = _article("https://y.example/s", "Stub")
+    second = _article("https://y.example/s", "Stub again", quality=5,
+                      aliases=("https://amp.y.example/s",))
+    a = _article("https://x.example/a", "A", related=(first,))
+    b = _article("https://x.example/b", "B", related=(second,))
+    pool = build_pool([a, b])
+    assert len(pool) == 3
+    stub = pool.candidates[2]
+    assert (stub.article.title, stub.article.quality, stub.is_file) == ("Stub", 5, False)
+    assert stub.mentioned_by == {"https://x.example/a", "https://x.example/b"}
+    assert pool.by_url["https://amp.y.example/s"] == 2  # every URL of either entry
+
+
+def test_an_article_listing_itself_is_not_its_own_candidate() -> None:
+    a = _article("https://x.example/a", "A",
+                 related=(_article("https://x.example/a", "A again"),))
+    pool = build_pool([a])
+    assert [(c.article.title, c.is_file, c.mentioned_by) for c in pool.candidates] == [
+        ("A", True, frozenset())]
+
+
+def test_a_seeded_file_is_replaced_by_the_file_as_it_is_now() -> None:
+    """``add``: the index's candidates seed the pool; a changed file replaces its old row
+    whole (no field of the old version survives), a file for a seeded stub merges with it."""
+    old = Candidate(_article("https://x.example/a", "Old title", quality=5, path="a.md"), True)
+    stub = Candidate(_article("https://y.example/b", "Stub", quality=9), False,
+                     frozenset({"https://x.example/a"}))
+    new = _article("https://x.example/a", "New title", path="a.md")
+    file_b = _article("https://y.example/b", "File B", path="b.md")
+    again = _article("https://x.example/a", "Copy of new", path="copy/a.md")
+    pool = build_pool([new, file_b, again], seed=[old, stub])
+    assert [(c.article.title, c.article.quality, c.is_file, c.mentioned_by)
+            for c in pool.candidates] == [
+        ("New title", None, True, frozenset()),
+        ("File B", 9, True, frozenset({"https://x.example/a"}))]
+    assert pool.duplicates == [("copy/a.md", "a.md")]
+
+
+def test_row_of_finds_an_article_by_any_of_its_urls() -> None:
+    a = _article("https://x.example/a", "A", aliases=("https://amp.x.example/a",))
+    pool = build_pool([a])
+    assert pool.row_of(_article("https://amp.x.example/a", "AMP")) == 0
+    assert pool.row_of(_article("https://z.example/q", "Q",
+                                aliases=("https://x.example/a",))) == 0
+    assert pool.row_of(_article("https://z.example/q", "Q")) is None
+    assert pool.articles() == [a]
